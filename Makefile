@@ -1,0 +1,37 @@
+# The two commands: `make dev` and `make test`. Both set up everything they need.
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+# Python 3.12 (Vercel's runtime): .python-version makes pyenv's `python` resolve to it.
+PYTHON312 ?= $(shell command -v python3.12 2>/dev/null || (command -v pyenv >/dev/null && pyenv which python3.12 2>/dev/null) || echo python3)
+
+.PHONY: dev test lint format migrate seed clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
+	@$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 12), f"need Python 3.12, venv has {sys.version}"'
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+dev: $(STAMP)
+	$(PY) scripts/dev.py
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+migrate: $(STAMP)
+	$(PY) scripts/migrate.py
+
+seed: $(STAMP)
+	$(PY) scripts/seed.py
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache .ruff_cache

@@ -1,0 +1,16 @@
+"""GET /api/health: is the function up, can it reach the database, which migration is live."""
+
+from sqlalchemy import text
+
+from lib.web import Call, create_app, get
+
+
+async def health(call: Call) -> dict[str, str | None]:
+    migrated = await call.db.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL"))
+    revision = await call.db.scalar(text("SELECT version_num FROM alembic_version")) if migrated else None
+    return {"status": "ok", "database": "ok", "migration": revision}
+
+
+ENDPOINTS = [get("/api/health", health, auth="public", errors=(503,), summary="Liveness and database check")]
+
+app = create_app(ENDPOINTS)

@@ -1,0 +1,1 @@
+"""Code shared by every function in api/; nothing here imports api/."""

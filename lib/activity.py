@@ -1,0 +1,112 @@
+"""The activity log: one function that records who did what, redacted, never failing the request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lib.log import get_logger, redact
+from lib.models.activity_logs import ActivityLog
+
+log = get_logger("activity")
+
+_LIMITS = {
+    "action": 100,
+    "entity_type": 50,
+    "entity_id": 64,
+    "ip_address": 64,
+    "user_agent": 500,
+    "method": 10,
+    "path": 500,
+    "request_id": 128,
+    "error_message": 2000,
+}
+
+
+def _without_nul(value: Any) -> Any:
+    """JSONB rejects the NUL character; drop it wherever a client managed to send one."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
+
+
+def _row(
+    *,
+    user_id: int | None,
+    action: str,
+    entity_type: str | None,
+    entity_id: Any,
+    details: dict[str, Any] | None,
+    status: str,
+    **metadata: Any,
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "user_id": user_id,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "status": status,
+        "details": _without_nul(redact(details)) if details else None,
+        **{
+            name: metadata.get(name)
+            for name in (
+                "ip_address",
+                "user_agent",
+                "method",
+                "path",
+                "duration_ms",
+                "request_id",
+                "error_message",
+            )
+        },
+    }
+    for name, limit in _LIMITS.items():
+        if isinstance(row.get(name), str):
+            # Postgres rejects NUL in text; a log row must never fail on what a client sent.
+            row[name] = _without_nul(row[name])[:limit]
+    return row
+
+
+async def log_activity(
+    db: AsyncSession,
+    *,
+    user_id: int | None,
+    action: str,
+    entity_type: str | None = None,
+    entity_id: Any = None,
+    details: dict[str, Any] | None = None,
+    status: str = "success",
+    **metadata: Any,
+) -> None:
+    """Add an activity row inside the caller's transaction; if it fails, the write still commits."""
+    row = _row(
+        user_id=user_id,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        details=details,
+        status=status,
+        **metadata,
+    )
+    try:
+        async with db.begin_nested():
+            await db.execute(insert(ActivityLog).values(**row))
+    except Exception as error:
+        log.error("activity_log_failed", action=action, error=type(error).__name__)
+
+
+async def record_in_own_transaction(**fields: Any) -> None:
+    """Record an activity row in a fresh transaction (after a failed request rolled back)."""
+    from lib.db import session
+
+    try:
+        async with session() as db:
+            await db.execute(insert(ActivityLog).values(**_row(**fields)))
+    except Exception as error:
+        log.error("activity_log_failed", action=fields.get("action"), error=type(error).__name__)

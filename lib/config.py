@@ -1,0 +1,156 @@
+"""Every setting, read from the environment once and validated in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+# A development-only key: never accepted when VERCEL_ENV=production.
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0123456789"
+MIN_SECRET_KEY_LENGTH = 32
+WEAK_SECRET_KEYS = frozenset({DEV_SECRET_KEY, "secret", "changeme", "change-me", "password"})
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid; the message names it and says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated settings; build it with `get_settings()`."""
+
+    database_url: str | None
+    database_url_unpooled: str | None
+    secret_key: str = field(repr=False)
+    admin_email: str | None
+    admin_password: str | None = field(repr=False)
+    frontend_url: str | None
+    slow_query_ms: int
+    db_pool_size: int
+    db_pool_recycle: int
+    db_pooler: Literal["auto", "on", "off"]
+    db_connect_timeout: float
+    db_idle_ping_seconds: float
+    log_level: str
+    log_format: Literal["json", "console"]
+    vercel_env: str
+    access_token_minutes: int
+    ai_api_url: str | None
+    ai_api_key: str | None = field(repr=False)
+    ai_model: str | None
+    ai_timeout_seconds: float
+    cron_secret: str | None = field(repr=False)
+    activity_retention_days: int
+    chatbot_retention_days: int | None
+
+    @property
+    def is_production(self) -> bool:
+        return self.vercel_env == "production"
+
+    @property
+    def migration_url(self) -> str | None:
+        """The direct (unpooled) URL migrations must use, falling back to the pooled one."""
+        return self.database_url_unpooled or self.database_url
+
+
+def _text(env: dict[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _float(env: dict[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (_text(env, name) or default).lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _secret_key(env: dict[str, str], production: bool) -> str:
+    key = _text(env, "SECRET_KEY")
+    if not production:
+        return key or DEV_SECRET_KEY
+    if key is None:
+        raise ConfigError(
+            "SECRET_KEY is not set. In production it signs every access token; "
+            'generate one with `python -c "import secrets; print(secrets.token_urlsafe(48))"`.'
+        )
+    if len(key) < MIN_SECRET_KEY_LENGTH or key.lower() in WEAK_SECRET_KEYS:
+        raise ConfigError(
+            f"SECRET_KEY is too weak for production: use at least {MIN_SECRET_KEY_LENGTH} "
+            "random characters (e.g. secrets.token_urlsafe(48))."
+        )
+    return key
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Build and validate settings from `env` (default: the process environment)."""
+    env = dict(os.environ if env is None else env)
+    vercel_env = (_text(env, "VERCEL_ENV") or "development").lower()
+    production = vercel_env == "production"
+    on_vercel = _text(env, "VERCEL") is not None
+    retention_chat = _text(env, "CHATBOT_RETENTION_DAYS")
+    return Settings(
+        database_url=_text(env, "DATABASE_URL"),
+        database_url_unpooled=_text(env, "DATABASE_URL_UNPOOLED"),
+        secret_key=_secret_key(env, production),
+        admin_email=_text(env, "ADMIN_EMAIL"),
+        admin_password=_text(env, "ADMIN_PASSWORD"),
+        frontend_url=_text(env, "FRONTEND_URL"),
+        slow_query_ms=_int(env, "SLOW_QUERY_MS", 500, 0, 600_000),
+        db_pool_size=_int(env, "DB_POOL_SIZE", 5, 1, 100),
+        db_pool_recycle=_int(env, "DB_POOL_RECYCLE", 300, 1, 86_400),
+        db_pooler=_choice(env, "DB_POOLER", "auto", ("auto", "on", "off")),  # type: ignore[arg-type]
+        db_connect_timeout=_float(env, "DB_CONNECT_TIMEOUT", 5.0, 0.1, 60.0),
+        db_idle_ping_seconds=_float(env, "DB_IDLE_PING_SECONDS", 10.0, 0.0, 3600.0),
+        log_level=_choice(
+            env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error", "critical")
+        ).upper(),
+        log_format=_choice(  # type: ignore[arg-type]
+            env, "LOG_FORMAT", "json" if on_vercel else "console", ("json", "console")
+        ),
+        vercel_env=vercel_env,
+        access_token_minutes=_int(env, "ACCESS_TOKEN_MINUTES", 60, 1, 60 * 24 * 30),
+        ai_api_url=_text(env, "AI_API_URL"),
+        ai_api_key=_text(env, "AI_API_KEY"),
+        ai_model=_text(env, "AI_MODEL"),
+        ai_timeout_seconds=_float(env, "AI_TIMEOUT_SECONDS", 15.0, 0.1, 120.0),
+        cron_secret=_text(env, "CRON_SECRET"),
+        activity_retention_days=_int(env, "ACTIVITY_RETENTION_DAYS", 90, 1, 36_500),
+        chatbot_retention_days=(
+            None if retention_chat is None else _int(env, "CHATBOT_RETENTION_DAYS", 0, 1, 36_500)
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, validated on first use (tests call `get_settings.cache_clear()`)."""
+    return load_settings()

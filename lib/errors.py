@@ -1,0 +1,115 @@
+"""The error classes and the one JSON error shape every response uses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.responses import Response
+
+from lib.log import current_request_id
+
+
+class AppError(Exception):
+    """An error a client should see: HTTP status, stable code, human message."""
+
+    status = 500
+    code = "internal_error"
+    default_message = "Internal server error"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        self.details = details
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+
+class BadRequest(AppError):
+    status, code, default_message = 400, "bad_request", "Bad request"
+
+
+class Unauthorized(AppError):
+    status, code, default_message = 401, "unauthorized", "Authentication required"
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.headers.setdefault("WWW-Authenticate", "Bearer")
+
+
+class Forbidden(AppError):
+    status, code, default_message = 403, "forbidden", "You are not allowed to do this"
+
+
+class NotFound(AppError):
+    status, code, default_message = 404, "not_found", "Not found"
+
+
+class MethodNotAllowed(AppError):
+    status, code, default_message = 405, "method_not_allowed", "Method not allowed"
+
+
+class Conflict(AppError):
+    status, code, default_message = 409, "conflict", "Conflict"
+
+
+class PayloadTooLarge(AppError):
+    status, code, default_message = 413, "payload_too_large", "Request body is larger than 1 MiB"
+
+
+class ValidationFailed(AppError):
+    status, code, default_message = 422, "validation_error", "Request validation failed"
+
+
+class RateLimited(AppError):
+    status, code, default_message = 429, "rate_limited", "Too many requests"
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, retry_after))})
+        self.retry_after = max(1, retry_after)
+
+
+class ServiceUnavailable(AppError):
+    status, code, default_message = 503, "service_unavailable", "The database is unavailable"
+
+    def __init__(self, message: str | None = None, retry_after: int = 5) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
+class InternalError(AppError):
+    """Anything unexpected: the body never carries a trace, SQL or secret."""
+
+
+def error_body(error: AppError) -> dict[str, Any]:
+    """The API's one error shape."""
+    return {
+        "error": {
+            "code": error.code,
+            "message": error.message,
+            "details": error.details,
+            "request_id": current_request_id(),
+        }
+    }
+
+
+def error_response(error: AppError) -> Response:
+    """Render `error` as the JSON error response (headers included)."""
+    return Response(
+        json.dumps(error_body(error), ensure_ascii=False, default=str),
+        status_code=error.status,
+        headers=error.headers,
+        media_type="application/json",
+    )
+
+
+def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Pydantic errors reduced to `{loc, msg, type}` (never echoing the rejected input)."""
+    return [
+        {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+        for err in errors
+    ]

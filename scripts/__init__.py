@@ -1,0 +1,1 @@
+"""Deploy and local-development scripts (migrate, seed, dev server)."""

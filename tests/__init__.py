@@ -1,0 +1,1 @@
+"""The test suite: real PostgreSQL, functions driven through their ASGI apps."""

@@ -1,0 +1,100 @@
+"""Test fixtures: a real PostgreSQL (embedded or TEST_DATABASE_URL), migrated once, clean per test."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# Settings are read once per process: fix them before any lib module reads them.
+os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
+os.environ.setdefault("LOG_FORMAT", "console")
+os.environ.pop("AI_API_URL", None)
+os.environ.pop("AI_API_KEY", None)
+os.environ["CRON_SECRET"] = "test-cron-secret-value"
+
+from scripts.localdb import ensure_database, start_server  # noqa: E402
+
+TEST_DB = "launchpad_test"
+
+
+def _server_base_url() -> tuple[str, object | None]:
+    if url := os.environ.get("TEST_DATABASE_URL"):
+        return url, None
+    data_dir = Path(tempfile.mkdtemp(prefix="launchpad-pg-"))
+    server = start_server(data_dir, cleanup_mode="delete")
+    return server.get_uri(), server
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """The base URL of the test PostgreSQL server (maintenance database)."""
+    base, server = _server_base_url()
+    yield base
+    if server is not None:
+        server.cleanup()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_server: str) -> str:
+    """A freshly created and migrated test database; DATABASE_URL points at it."""
+    url = ensure_database(pg_server, TEST_DB, fresh=True)
+    os.environ["DATABASE_URL"] = url
+    os.environ.pop("DATABASE_URL_UNPOOLED", None)
+    from lib.config import get_settings
+    from scripts.migrate import main as migrate_main
+
+    get_settings.cache_clear()
+    assert migrate_main(["--wait", "5"]) == 0
+    return url
+
+
+@pytest.fixture(scope="session")
+def make_database(pg_server: str):  # type: ignore[no-untyped-def]
+    """Create an empty database with a given name on the test server; returns its URL."""
+
+    def make(name: str) -> str:
+        return ensure_database(pg_server, name, fresh=True)
+
+    return make
+
+
+TABLES = (
+    "activity_logs, admin_requests, chatbot_history, idea_generation_history, meetings, orders, "
+    "plans, projects, rate_limit_hits, services, synopsis, user_services, users"
+)
+
+
+@pytest.fixture
+async def db_clean(database_url: str) -> AsyncIterator[None]:
+    """Every table empty before the test (the schema and migrations stay)."""
+    from sqlalchemy import text
+
+    from lib.db import session
+
+    async with session() as db:
+        await db.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+    yield
+
+
+@pytest.fixture(scope="session")
+def dispatcher(database_url: str):  # type: ignore[no-untyped-def]
+    """Every function behind one ASGI app, routed as vercel.json routes them (as `make dev`)."""
+    from scripts.dev import Dispatcher
+
+    return Dispatcher()
+
+
+@pytest.fixture
+async def client(dispatcher, db_clean) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    transport = httpx.ASGITransport(app=dispatcher, client=("203.0.113.7", 5555))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
