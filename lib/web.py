@@ -61,9 +61,9 @@ class Call:
     params: dict[str, Any]
     query: Any = None
     body: Any = None
-    # Filled by handlers so the activity row names what was touched.
-    entity_id: Any = None
+    # Who acted (the caller; login sets it) and what was touched, for the activity row.
     actor_id: int | None = None
+    entity_id: Any = None
     details: dict[str, Any] | None = None
 
     @property
@@ -158,7 +158,7 @@ def _path_params(request: Request) -> dict[str, Any]:
     return params
 
 
-def _client_ip(request: Request) -> str | None:
+def client_ip(request: Request) -> str | None:
     forwarded = request.headers.get("x-forwarded-for")
     if forwarded:
         return forwarded.split(",")[0].strip()[:64] or None
@@ -171,7 +171,7 @@ def _client_ip(request: Request) -> str | None:
 def request_metadata(request: Request, started: float) -> dict[str, Any]:
     """What the activity log records about the request itself."""
     return {
-        "ip_address": _client_ip(request),
+        "ip_address": client_ip(request),
         "user_agent": (request.headers.get("user-agent") or "")[:500] or None,
         "method": request.method,
         "path": request.url.path[:500],
@@ -198,9 +198,8 @@ async def _record_failure(
         return  # nowhere to write it; the structured log carries it
     from lib import activity
 
-    user = call.user if call else None
     await activity.record_in_own_transaction(
-        user_id=(call.actor_id if call and call.actor_id else None) or (user.id if user else None),
+        user_id=call.actor_id if call else None,
         action=endpoint.action,
         entity_type=endpoint.entity,
         entity_id=(call.entity_id if call and call.entity_id is not None else request.path_params.get("id")),
@@ -225,7 +224,9 @@ def _route(endpoint: Endpoint) -> Route:
                     from lib import auth  # only functions with private routes pay for it
 
                     user = await auth.authenticate(db, request, endpoint.auth)
-                call = Call(request=request, db=db, user=user, params=params)
+                call = Call(
+                    request=request, db=db, user=user, params=params, actor_id=user.id if user else None
+                )
                 if endpoint.query is not None:
                     call.query = parse_model(endpoint.query, dict(request.query_params), "query")
                 if endpoint.body is not None:
@@ -236,7 +237,7 @@ def _route(endpoint: Endpoint) -> Route:
 
                     await activity.log_activity(
                         db,
-                        user_id=call.actor_id or (user.id if user else None),
+                        user_id=call.actor_id,
                         action=endpoint.action,
                         entity_type=endpoint.entity,
                         entity_id=call.entity_id if call.entity_id is not None else params.get("id"),

@@ -98,3 +98,24 @@ async def client(dispatcher, db_clean) -> AsyncIterator[httpx.AsyncClient]:  # t
     transport = httpx.ASGITransport(app=dispatcher, client=("203.0.113.7", 5555))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+@pytest.fixture
+async def alice(client):  # type: ignore[no-untyped-def]
+    from tests.support import register
+
+    return await register(client, "alice@example.com", name="Alice")
+
+
+@pytest.fixture
+async def bob(client):  # type: ignore[no-untyped-def]
+    from tests.support import register
+
+    return await register(client, "bob@example.com", name="Bob")
+
+
+@pytest.fixture
+async def admin(client):  # type: ignore[no-untyped-def]
+    from tests.support import make_admin
+
+    return await make_admin(client)

@@ -21,6 +21,9 @@ class Base(DeclarativeBase):
     """Base of every table; `Base.metadata` is what Alembic compares against."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Server-generated values (ids, timestamps) come back in the INSERT/UPDATE's RETURNING,
+    # so a response never needs a second query (or a lazy load, which async cannot do).
+    __mapper_args__ = {"eager_defaults": True}
 
 
 def id_column() -> Mapped[int]:

@@ -1,0 +1,89 @@
+"""Accounts: POST /api/auth/register, POST /api/auth/login, GET /api/auth/me."""
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from lib import ratelimit
+from lib.auth import create_access_token, hash_password, needs_rehash, verify_password
+from lib.errors import Conflict, Unauthorized
+from lib.models.users import User
+from lib.schemas.users import LoginIn, RegisterIn, TokenOut, UserOut
+from lib.web import Call, client_ip, create_app, get, post
+
+LOGIN_FAILURES_ALLOWED = 5
+LOGIN_WINDOW = timedelta(minutes=15)
+
+
+def _token_response(user: User) -> TokenOut:
+    token, expires_in = create_access_token(user.id)
+    return TokenOut(user=UserOut.model_validate(user), access_token=token, expires_in=expires_in)
+
+
+async def register(call: Call) -> TokenOut:
+    body: RegisterIn = call.body
+    # ON CONFLICT keeps concurrent sign-ups of one email to exactly one row, without an error.
+    statement = (
+        insert(User)
+        .values(email=body.email, password_hash=hash_password(body.password), full_name=body.full_name)
+        .on_conflict_do_nothing()
+        .returning(User)
+    )
+    user = await call.db.scalar(statement)
+    if user is None:
+        raise Conflict("An account with this email already exists")
+    call.actor_id = call.entity_id = user.id
+    return _token_response(user)
+
+
+async def login(call: Call) -> TokenOut:
+    body: LoginIn = call.body
+    bucket = f"login:{body.email}:{client_ip(call.request)}"
+    await ratelimit.ensure_allowed(call.db, bucket, limit=LOGIN_FAILURES_ALLOWED, window=LOGIN_WINDOW)
+    user = await call.db.scalar(select(User).where(func.lower(User.email) == body.email))
+    call.details = {"email": body.email}
+    valid = verify_password(user.password_hash if user else None, body.password)
+    if user is None or not valid or not user.is_active:
+        if user is not None:
+            call.actor_id = call.entity_id = user.id
+        # Survives this request's rollback, so failures add up across requests and instances.
+        await ratelimit.record_in_own_transaction(bucket)
+        raise Unauthorized("Invalid email or password")
+    await ratelimit.reset(call.db, bucket)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(body.password)
+    call.actor_id = call.entity_id = user.id
+    return _token_response(user)
+
+
+async def me(call: Call) -> UserOut:
+    return UserOut.model_validate(call.me)
+
+
+ENDPOINTS = [
+    post(
+        "/api/auth/register",
+        register,
+        auth="public",
+        body=RegisterIn,
+        response=TokenOut,
+        entity="user",
+        errors=(409, 422),
+        summary="Create an account",
+    ),
+    post(
+        "/api/auth/login",
+        login,
+        auth="public",
+        body=LoginIn,
+        response=TokenOut,
+        status=200,
+        entity="user",
+        errors=(401, 422, 429),
+        summary="Log in",
+    ),
+    get("/api/auth/me", me, response=UserOut, summary="The current user"),
+]
+
+app = create_app(ENDPOINTS)

@@ -1,0 +1,106 @@
+"""Projects: GET/POST /api/projects, GET/PATCH/DELETE /api/projects/{id} (soft delete)."""
+
+from sqlalchemy import func, select, update
+
+from lib.models.projects import Project
+from lib.ownership import get_owned, not_found, owned, visible
+from lib.pagination import paginate
+from lib.schemas.common import Page
+from lib.schemas.projects import ProjectCreate, ProjectOut, ProjectQuery, ProjectUpdate
+from lib.web import Call, create_app, delete, get, patch, post
+
+
+async def list_projects(call: Call) -> Page[ProjectOut]:
+    query: ProjectQuery = call.query
+    statement = select(Project).where(*visible(Project, call.me))
+    if query.status:
+        statement = statement.where(Project.status == query.status)
+    if query.category:
+        statement = statement.where(Project.category == query.category)
+    if query.q:
+        statement = statement.where(Project.search.op("@@")(func.websearch_to_tsquery("english", query.q)))
+    if query.user_id:
+        statement = statement.where(Project.user_id == query.user_id)
+    rows, next_cursor = await paginate(call.db, statement, Project, limit=query.limit, cursor=query.cursor)
+    return Page[ProjectOut](items=[ProjectOut.model_validate(row) for row in rows], next_cursor=next_cursor)
+
+
+async def create_project(call: Call) -> ProjectOut:
+    project = Project(user_id=call.me.id, **call.body.model_dump())
+    call.db.add(project)
+    await call.db.flush()
+    call.entity_id = project.id
+    return ProjectOut.model_validate(project)
+
+
+async def get_project(call: Call) -> ProjectOut:
+    return ProjectOut.model_validate(await get_owned(call.db, Project, call.params["id"], call.me))
+
+
+async def update_project(call: Call) -> ProjectOut:
+    changes = call.body.changes()
+    project_id = call.params["id"]
+    if not changes:
+        return await get_project(call)
+    call.details = {"fields": sorted(changes)}
+    statement = (
+        update(Project).where(*owned(Project, project_id, call.me)).values(**changes).returning(Project)
+    )
+    project = await call.db.scalar(statement.execution_options(synchronize_session=False))
+    if project is None:
+        raise not_found(Project, project_id)
+    return ProjectOut.model_validate(project)
+
+
+async def delete_project(call: Call) -> None:
+    project_id = call.params["id"]
+    statement = (
+        update(Project)
+        .where(*owned(Project, project_id, call.me))
+        .values(deleted_at=func.now())
+        .returning(Project.id)
+    )
+    if await call.db.scalar(statement.execution_options(synchronize_session=False)) is None:
+        raise not_found(Project, project_id)
+
+
+ENDPOINTS = [
+    get(
+        "/api/projects", list_projects, query=ProjectQuery, response=Page[ProjectOut], summary="List projects"
+    ),
+    post(
+        "/api/projects",
+        create_project,
+        body=ProjectCreate,
+        response=ProjectOut,
+        entity="project",
+        errors=(422,),
+        summary="Create a project",
+    ),
+    get(
+        "/api/projects/{id:int}",
+        get_project,
+        response=ProjectOut,
+        entity="project",
+        errors=(404,),
+        summary="Get a project",
+    ),
+    patch(
+        "/api/projects/{id:int}",
+        update_project,
+        body=ProjectUpdate,
+        response=ProjectOut,
+        entity="project",
+        errors=(404, 422),
+        summary="Update a project",
+    ),
+    delete(
+        "/api/projects/{id:int}",
+        delete_project,
+        entity="project",
+        errors=(404,),
+        summary="Soft-delete a project",
+    ),
+]
+
+app = create_app(ENDPOINTS)

@@ -1,0 +1,66 @@
+"""Rate limits kept in Postgres, so every serverless instance sees the same counts."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lib.errors import RateLimited
+from lib.models.rate_limits import RateLimitHit
+
+
+async def _window(db: AsyncSession, bucket: str, window: timedelta) -> tuple[int, datetime | None]:
+    since = datetime.now(UTC) - window
+    count, oldest = (
+        await db.execute(
+            select(func.count(), func.min(RateLimitHit.created_at)).where(
+                RateLimitHit.bucket == bucket, RateLimitHit.created_at > since
+            )
+        )
+    ).one()
+    return count, oldest
+
+
+def _retry_after(oldest: datetime | None, window: timedelta) -> int:
+    if oldest is None:
+        return 1
+    return max(1, math.ceil((oldest + window - datetime.now(UTC)).total_seconds()))
+
+
+async def ensure_allowed(db: AsyncSession, bucket: str, *, limit: int, window: timedelta) -> None:
+    """429 with Retry-After when `bucket` already has `limit` hits inside `window`."""
+    count, oldest = await _window(db, bucket, window)
+    if count >= limit:
+        raise RateLimited(_retry_after(oldest, window))
+
+
+async def record(db: AsyncSession, bucket: str) -> None:
+    """Count one hit against `bucket`."""
+    await db.execute(insert(RateLimitHit).values(bucket=bucket))
+
+
+async def reset(db: AsyncSession, bucket: str) -> None:
+    """Forget every hit of `bucket` (e.g. after a successful login)."""
+    await db.execute(delete(RateLimitHit).where(RateLimitHit.bucket == bucket))
+
+
+async def hit(db: AsyncSession, bucket: str, *, limit: int, window: timedelta) -> None:
+    """Check the limit, then count this call: for limits on successful actions (chatbot, ideas)."""
+    await ensure_allowed(db, bucket, limit=limit, window=window)
+    await db.execute(
+        delete(RateLimitHit).where(
+            RateLimitHit.bucket == bucket, RateLimitHit.created_at < datetime.now(UTC) - window
+        )
+    )
+    await record(db, bucket)
+
+
+async def record_in_own_transaction(bucket: str) -> None:
+    """Count a hit that must survive the request's rollback (a failed login)."""
+    from lib.db import session
+
+    async with session() as db:
+        await record(db, bucket)
