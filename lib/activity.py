@@ -40,10 +40,10 @@ def _row(
     *,
     user_id: int | None,
     action: str,
-    entity_type: str | None,
-    entity_id: Any,
-    details: dict[str, Any] | None,
-    status: str,
+    entity_type: str | None = None,
+    entity_id: Any = None,
+    details: dict[str, Any] | None = None,
+    status: str = "success",
     **metadata: Any,
 ) -> dict[str, Any]:
     row: dict[str, Any] = {

@@ -194,6 +194,7 @@ async def _record_failure(
     endpoint: Endpoint, call: Call | None, request: Request, error: AppError, started: float
 ) -> None:
     """After the rollback, in its own transaction: the failed request's activity row."""
+    request.state.activity_recorded = True
     if isinstance(error, ServiceUnavailable):
         return  # nowhere to write it; the structured log carries it
     from lib import activity
@@ -286,6 +287,7 @@ class RequestContextMiddleware:
                 message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 
+        scope.setdefault("state", {})
         try:
             declared = int(headers.get(b"content-length", b"0") or 0)
         except ValueError:
@@ -306,6 +308,26 @@ class RequestContextMiddleware:
                 status=status_holder["status"],
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
+        status = int(status_holder["status"])
+        if status >= 400 and status != 503 and not scope["state"].get("activity_recorded"):
+            await _record_unrouted_error(scope, status, started)
+
+
+async def _record_unrouted_error(scope: Scope, status: int, started: float) -> None:
+    """Errors no endpoint saw (unknown path, wrong method, oversized body) are logged too."""
+    from lib import activity
+
+    request = Request(scope)
+    action = {404: "route_not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+        status, "http_error"
+    )
+    await activity.record_in_own_transaction(
+        user_id=None,
+        action=action,
+        status="error" if status >= 500 else "failed",
+        error_message=f"HTTP {status}",
+        **request_metadata(request, started),
+    )
 
 
 def _limited(receive: Receive) -> Receive:
