@@ -43,18 +43,58 @@ def pg_server() -> Iterator[str]:
         server.cleanup()  # type: ignore[attr-defined]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--via-pgbouncer",
+        action="store_true",
+        help="run the functions through a local transaction-mode PgBouncer, as behind Neon's pooler",
+    )
+
+
+def start_pgbouncer(server_url: str):  # type: ignore[no-untyped-def]
+    """A PgBouncer in front of the test server; skips where it is missing, fails in CI."""
+    from tests.pooler import PgBouncer, PgBouncerMissing
+
+    try:
+        return PgBouncer(server_url)
+    except PgBouncerMissing as missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"{missing}: CI must install it (.ci/run does)")
+        pytest.skip(str(missing))
+
+
 @pytest.fixture(scope="session")
-def database_url(pg_server: str) -> str:
-    """A freshly created and migrated test database; DATABASE_URL points at it."""
-    url = ensure_database(pg_server, TEST_DB, fresh=True)
-    os.environ["DATABASE_URL"] = url
+def pgbouncer(pg_server: str) -> Iterator[object]:
+    """A transaction-mode PgBouncer in front of the test server, for the pooler tests."""
+    bouncer = start_pgbouncer(pg_server)
+    yield bouncer
+    bouncer.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_server: str, request: pytest.FixtureRequest) -> str:
+    """A freshly created and migrated test database; DATABASE_URL points at it.
+
+    With --via-pgbouncer the functions reach it through PgBouncer in transaction mode
+    (migrations always run direct, as the deploy hook does on Neon).
+    """
+    direct = ensure_database(pg_server, TEST_DB, fresh=True)
+    os.environ["DATABASE_URL"] = direct
     os.environ.pop("DATABASE_URL_UNPOOLED", None)
     from lib.config import get_settings
     from scripts.migrate import main as migrate_main
 
     get_settings.cache_clear()
     assert migrate_main(["--wait", "5"]) == 0
-    return url
+    if not request.config.getoption("--via-pgbouncer"):
+        return direct
+    bouncer = start_pgbouncer(pg_server)
+    request.addfinalizer(bouncer.stop)
+    os.environ["DATABASE_URL"] = bouncer.url(TEST_DB)
+    os.environ["DATABASE_URL_UNPOOLED"] = direct
+    os.environ["DB_POOLER"] = "on"
+    get_settings.cache_clear()
+    return os.environ["DATABASE_URL"]
 
 
 @pytest.fixture(scope="session")

@@ -85,11 +85,12 @@ def test_rejects_other_schemes_and_unknown_sslmode() -> None:
 def _local_forms(url: str) -> list[str]:
     """The test database's unix-socket URL, spelled the ways a user might."""
     rest = url.split("://", 1)[1]
+    join = "&" if "?" in rest else "?"
     return [
         f"postgres://{rest}",
-        f"postgresql://{rest}&sslmode=disable",
-        f"postgresql+asyncpg://{rest}&sslmode=disable&channel_binding=disable",
-        f"postgresql://{rest}&connect_timeout=3&application_name=launchpad-test",
+        f"postgresql://{rest}{join}sslmode=disable",
+        f"postgresql+asyncpg://{rest}{join}sslmode=disable&channel_binding=disable",
+        f"postgresql://{rest}{join}connect_timeout=3&application_name=launchpad-test",
     ]
 
 
