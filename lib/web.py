@@ -88,6 +88,8 @@ class Endpoint:
     entity: str | None = None
     errors: tuple[int, ...] = field(default=())
     summary: str = ""
+    media_type: str = "application/json"
+    database: bool = True  # False: the handler needs no transaction (and works without a database)
 
     @property
     def action(self) -> str:
@@ -219,6 +221,9 @@ def _route(endpoint: Endpoint) -> Route:
         call: Call | None = None
         try:
             params = _path_params(request)
+            if not endpoint.database:
+                result = await endpoint.handler(Call(request=request, db=None, user=None, params=params))  # type: ignore[arg-type]
+                return result if isinstance(result, Response) else json_response(result, endpoint.status)
             async with session() as db:
                 user = None
                 if endpoint.auth != "public":
