@@ -142,20 +142,20 @@ async def client(dispatcher, db_clean) -> AsyncIterator[httpx.AsyncClient]:  # t
 
 @pytest.fixture
 async def alice(client):  # type: ignore[no-untyped-def]
-    from tests.support import register
+    from tests.support import create_account
 
-    return await register(client, "alice@example.com", name="Alice")
+    return await create_account("alice@example.com", "Alice")
 
 
 @pytest.fixture
 async def bob(client):  # type: ignore[no-untyped-def]
-    from tests.support import register
+    from tests.support import create_account
 
-    return await register(client, "bob@example.com", name="Bob")
+    return await create_account("bob@example.com", "Bob")
 
 
 @pytest.fixture
 async def admin(client):  # type: ignore[no-untyped-def]
-    from tests.support import make_admin
+    from tests.support import create_account
 
-    return await make_admin(client)
+    return await create_account("admin@example.com", "Admin", admin=True)

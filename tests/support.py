@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import sys
@@ -33,6 +34,7 @@ class Account:
 
 
 async def register(client, email: str, password: str = "correct horse battery", name: str = "Test User"):  # type: ignore[no-untyped-def]
+    """Sign up through the API (what test_auth exercises); costs one Argon2 hash."""
     response = await client.post(
         "/api/auth/register", json={"email": email, "password": password, "full_name": name}
     )
@@ -41,14 +43,35 @@ async def register(client, email: str, password: str = "correct horse battery", 
     return Account(body["user"]["id"], email, password, body["access_token"])
 
 
-async def make_admin(client, email: str = "admin@example.com"):  # type: ignore[no-untyped-def]
-    """Register a user and promote it in the database (as the seed script does for the first admin)."""
-    from sqlalchemy import update
+DEFAULT_PASSWORD = "correct horse battery"
 
+
+@functools.cache
+def _password_hash(password: str) -> str:
+    from lib.auth import hash_password
+
+    return hash_password(password)
+
+
+async def create_account(
+    email: str, name: str = "Test User", *, admin: bool = False, password: str = DEFAULT_PASSWORD
+):  # type: ignore[no-untyped-def]
+    """A user row plus a real access token, without paying Argon2 per test (the hash is cached)."""
+    from lib.auth import create_access_token
     from lib.db import session
     from lib.models.users import User
 
-    account = await register(client, email, name="Admin")
     async with session() as db:
-        await db.execute(update(User).where(User.id == account.id).values(is_admin=True))
-    return account
+        user = User(
+            email=email.lower(), password_hash=_password_hash(password), full_name=name, is_admin=admin
+        )
+        db.add(user)
+        await db.flush()
+        user_id = user.id
+    token, _ = create_access_token(user_id)
+    return Account(user_id, email.lower(), password, token)
+
+
+async def make_admin(client=None, email: str = "admin@example.com"):  # type: ignore[no-untyped-def]
+    """An admin account (the seed script makes the first one the same way: straight in the database)."""
+    return await create_account(email, "Admin", admin=True)

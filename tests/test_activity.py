@@ -63,7 +63,6 @@ async def test_update_delete_and_login_are_recorded(client: httpx.AsyncClient, a
     rows = await activity_rows(user_id=alice.id)
     summary = [(r.action, r.status) for r in rows]
     assert summary == [
-        ("register", "success"),
         ("create_project", "success"),
         ("update_project", "success"),
         ("delete_project", "success"),
@@ -162,10 +161,11 @@ async def test_users_see_their_own_activity_and_admins_filter_everyone(
 ) -> None:
     await client.post("/api/projects", json={"title": "A", "category": "web"}, headers=alice.headers)
     await client.post("/api/projects", json={"title": "B", "category": "web"}, headers=bob.headers)
+    await client.post("/api/auth/login", json={"email": alice.email, "password": alice.password})
 
     own = (await client.get("/api/activity", headers=alice.headers)).json()["items"]
     assert {item["user_id"] for item in own} == {alice.id}
-    assert [item["action"] for item in own] == ["create_project", "register"]  # newest first
+    assert [item["action"] for item in own] == ["login", "create_project"]  # newest first
 
     hidden = (await client.get(f"/api/activity?user_id={bob.id}", headers=alice.headers)).json()["items"]
     assert hidden == []
@@ -176,15 +176,14 @@ async def test_users_see_their_own_activity_and_admins_filter_everyone(
     )
     assert [(i["user_id"], i["action"]) for i in filtered.json()["items"]] == [(bob.id, "create_project")]
 
-    everyone = (await client.get("/api/activity?action=register&limit=2", headers=admin.headers)).json()
-    assert len(everyone["items"]) == 2 and everyone["next_cursor"]
-    rest = (
-        await client.get(
-            f"/api/activity?action=register&limit=2&cursor={everyone['next_cursor']}", headers=admin.headers
-        )
-    ).json()
-    ids = [i["id"] for i in everyone["items"] + rest["items"]]
-    assert len(ids) == len(set(ids)) == 3
+    await client.post("/api/projects", json={"title": "C", "category": "web"}, headers=bob.headers)
+    first = (await client.get("/api/activity?action=create_project&limit=2", headers=admin.headers)).json()
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    rest = await client.get(
+        f"/api/activity?action=create_project&limit=2&cursor={first['next_cursor']}", headers=admin.headers
+    )
+    ids = [i["id"] for i in first["items"] + rest.json()["items"]]
+    assert len(ids) == len(set(ids)) == 3 and rest.json()["next_cursor"] is None
 
 
 async def test_activity_time_window_and_validation(client: httpx.AsyncClient, admin) -> None:
