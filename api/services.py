@@ -1,16 +1,13 @@
 """Services: GET/POST /api/services, GET/PATCH /api/services/{id}, subscribe, and /api/services/mine."""
 
-from typing import Any
-
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
 
+from lib import catalogue
 from lib.errors import Conflict
 from lib.models.projects import Project
 from lib.models.services import Service
 from lib.models.user_services import UserService
-from lib.models.users import User
 from lib.ownership import get_owned, not_found
 from lib.pagination import paginate
 from lib.schemas.common import Page
@@ -25,83 +22,21 @@ from lib.schemas.services import (
 )
 from lib.web import Call, create_app, get, patch, post
 
-NAME_CONSTRAINT = "uq_services_name"
-
-
-def _is_admin(user: User | None) -> bool:
-    return user is not None and user.is_admin
-
-
-def _name_taken(name: Any) -> Conflict:
-    return Conflict(f"A service named {name!r} already exists")
-
-
-def _violated_constraint(error: IntegrityError) -> str | None:
-    # asyncpg's own exception (the DBAPI error's cause) names the constraint that failed.
-    return getattr(getattr(error.orig, "__cause__", None), "constraint_name", None)
-
 
 async def list_services(call: Call) -> Page[ServiceOut]:
-    query: ServiceQuery = call.query
-    statement = select(Service)
-    # Anyone else asking for inactive services just gets the active ones: nothing to reveal.
-    if not (query.include_inactive and _is_admin(call.user)):
-        statement = statement.where(Service.is_active)
-    rows, next_cursor = await paginate(call.db, statement, Service, limit=query.limit, cursor=query.cursor)
-    return Page[ServiceOut](items=[ServiceOut.model_validate(row) for row in rows], next_cursor=next_cursor)
+    return await catalogue.list_items(call, Service, ServiceOut)
 
 
 async def get_service(call: Call) -> ServiceOut:
-    service_id = call.params["id"]
-    statement = select(Service).where(Service.id == service_id)
-    if not _is_admin(call.user):
-        statement = statement.where(Service.is_active)
-    service = await call.db.scalar(statement)
-    if service is None:
-        raise not_found(Service, service_id)
-    return ServiceOut.model_validate(service)
+    return await catalogue.get_item(call, Service, ServiceOut)
 
 
 async def create_service(call: Call) -> ServiceOut:
-    body: ServiceCreate = call.body
-    # ON CONFLICT makes a duplicate name (even from a concurrent create) no row instead of an error.
-    statement = (
-        insert(Service)
-        .values(**body.model_dump())
-        .on_conflict_do_nothing(index_elements=["name"])
-        .returning(Service)
-    )
-    service = await call.db.scalar(statement)
-    if service is None:
-        raise _name_taken(body.name)
-    call.entity_id = service.id
-    return ServiceOut.model_validate(service)
+    return await catalogue.create_item(call, Service, ServiceOut)
 
 
 async def update_service(call: Call) -> ServiceOut:
-    changes = call.body.changes()
-    service_id = call.params["id"]
-    if not changes:
-        return await get_service(call)
-    call.details = {"fields": sorted(changes)}
-    statement = (
-        update(Service)
-        .where(Service.id == service_id)
-        .values(**changes)
-        .returning(Service)
-        .execution_options(synchronize_session=False)
-    )
-    try:
-        # A savepoint, so a rename onto a taken name (even a concurrent one) is a clean 409.
-        async with call.db.begin_nested():
-            service = await call.db.scalar(statement)
-    except IntegrityError as error:
-        if _violated_constraint(error) != NAME_CONSTRAINT:
-            raise
-        raise _name_taken(changes["name"]) from None
-    if service is None:
-        raise not_found(Service, service_id)
-    return ServiceOut.model_validate(service)
+    return await catalogue.update_item(call, Service, ServiceOut)
 
 
 async def subscribe_to_service(call: Call) -> UserServiceOut:

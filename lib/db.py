@@ -200,6 +200,11 @@ async def session() -> AsyncIterator[AsyncSession]:
         yield db
 
 
+def violated_constraint(error: exc.IntegrityError) -> str | None:
+    """The name of the constraint an IntegrityError broke (asyncpg's error, the DBAPI error's cause)."""
+    return getattr(getattr(error.orig, "__cause__", None), "constraint_name", None)
+
+
 def is_database_unavailable(error: BaseException) -> bool:
     """True when `error` means the database cannot be reached (answer 503, not 500)."""
     if isinstance(error, ServiceUnavailable):

@@ -1,0 +1,89 @@
+"""Plans and services are both a priced catalogue: public reads of active items, admin writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+
+from lib.db import violated_constraint
+from lib.errors import Conflict
+from lib.ownership import label, not_found
+from lib.pagination import paginate
+from lib.schemas.common import Page
+from lib.web import Call
+
+
+def _sees_inactive(call: Call) -> bool:
+    return call.user is not None and call.user.is_admin
+
+
+def _name_taken(model: Any, name: Any) -> Conflict:
+    return Conflict(f"A {label(model).lower()} named {name!r} already exists")
+
+
+async def list_items(call: Call, model: Any, out: type[BaseModel]) -> Page[Any]:
+    statement = select(model)
+    # Anyone else asking for inactive items just gets the active ones: nothing to reveal.
+    if not (call.query.include_inactive and _sees_inactive(call)):
+        statement = statement.where(model.is_active)
+    rows, next_cursor = await paginate(
+        call.db, statement, model, limit=call.query.limit, cursor=call.query.cursor
+    )
+    items = [out.model_validate(row) for row in rows]
+    return Page[out](items=items, next_cursor=next_cursor)  # type: ignore[valid-type]
+
+
+async def get_item(call: Call, model: Any, out: type[BaseModel]) -> Any:
+    item_id = call.params["id"]
+    statement = select(model).where(model.id == item_id)
+    if not _sees_inactive(call):
+        statement = statement.where(model.is_active)
+    item = await call.db.scalar(statement)
+    if item is None:
+        raise not_found(model, item_id)
+    return out.model_validate(item)
+
+
+async def create_item(call: Call, model: Any, out: type[BaseModel]) -> Any:
+    # ON CONFLICT makes a duplicate name (even from a concurrent create) no row instead of an error.
+    statement = (
+        insert(model)
+        .values(**call.body.model_dump())
+        .on_conflict_do_nothing(index_elements=["name"])
+        .returning(model)
+    )
+    item = await call.db.scalar(statement)
+    if item is None:
+        raise _name_taken(model, call.body.name)
+    call.entity_id = item.id
+    return out.model_validate(item)
+
+
+async def update_item(call: Call, model: Any, out: type[BaseModel]) -> Any:
+    changes = call.body.changes()
+    if not changes:
+        return await get_item(call, model, out)
+    item_id = call.params["id"]
+    call.details = {"fields": sorted(changes)}
+    statement = (
+        update(model)
+        .where(model.id == item_id)
+        .values(**changes)
+        .returning(model)
+        .execution_options(synchronize_session=False)
+    )
+    try:
+        # A savepoint, so a rename onto a taken name (even a concurrent one) is a clean 409.
+        async with call.db.begin_nested():
+            item = await call.db.scalar(statement)
+    except IntegrityError as error:
+        if violated_constraint(error) != f"uq_{model.__tablename__}_name":
+            raise
+        raise _name_taken(model, changes["name"]) from None
+    if item is None:
+        raise not_found(model, item_id)
+    return out.model_validate(item)
