@@ -7,7 +7,7 @@ from lib.ownership import visible
 from lib.pagination import paginate
 from lib.schemas.activity import ActivityOut, ActivityQuery
 from lib.schemas.common import Page
-from lib.web import Call, create_app, get
+from lib.web import Call, create_app, get, lambda_handler
 
 
 async def list_activity(call: Call) -> Page[ActivityOut]:
@@ -43,3 +43,4 @@ ENDPOINTS = [
 ]
 
 app = create_app(ENDPOINTS)
+__getattr__ = lambda_handler(app)  # `handler` for AWS Lambda, built on first use

@@ -1,5 +1,6 @@
 """Accounts: POST /api/auth/register, POST /api/auth/login, GET /api/auth/me."""
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -10,7 +11,7 @@ from lib.auth import create_access_token, hash_password, needs_rehash, verify_pa
 from lib.errors import Conflict, Unauthorized
 from lib.models.users import User
 from lib.schemas.users import LoginIn, RegisterIn, TokenOut, UserOut
-from lib.web import Call, client_ip, create_app, get, post
+from lib.web import Call, client_ip, create_app, get, lambda_handler, post
 
 LOGIN_FAILURES_ALLOWED = 5
 LOGIN_WINDOW = timedelta(minutes=15)
@@ -23,10 +24,13 @@ def _token_response(user: User) -> TokenOut:
 
 async def register(call: Call) -> TokenOut:
     body: RegisterIn = call.body
+    # Argon2 is CPU-bound: off the event loop, so concurrent requests (and their pooled
+    # connections) keep moving while it runs.
+    password_hash = await asyncio.to_thread(hash_password, body.password)
     # ON CONFLICT keeps concurrent sign-ups of one email to exactly one row, without an error.
     statement = (
         insert(User)
-        .values(email=body.email, password_hash=hash_password(body.password), full_name=body.full_name)
+        .values(email=body.email, password_hash=password_hash, full_name=body.full_name)
         .on_conflict_do_nothing()
         .returning(User)
     )
@@ -40,19 +44,19 @@ async def register(call: Call) -> TokenOut:
 async def login(call: Call) -> TokenOut:
     body: LoginIn = call.body
     bucket = f"login:{body.email}:{client_ip(call.request)}"
-    await ratelimit.ensure_allowed(call.db, bucket, limit=LOGIN_FAILURES_ALLOWED, window=LOGIN_WINDOW)
-    user = await call.db.scalar(select(User).where(func.lower(User.email) == body.email))
     call.details = {"email": body.email}
-    valid = verify_password(user.password_hash if user else None, body.password)
+    # Committed before the check, so it survives this request's rollback and concurrent guesses
+    # cannot all pass one count; a successful login resets the bucket below.
+    await ratelimit.acquire(bucket, limit=LOGIN_FAILURES_ALLOWED, window=LOGIN_WINDOW)
+    user = await call.db.scalar(select(User).where(func.lower(User.email) == body.email))
+    valid = await asyncio.to_thread(verify_password, user.password_hash if user else None, body.password)
     if user is None or not valid or not user.is_active:
         if user is not None:
             call.actor_id = call.entity_id = user.id
-        # Survives this request's rollback, so failures add up across requests and instances.
-        await ratelimit.record_in_own_transaction(bucket)
         raise Unauthorized("Invalid email or password")
     await ratelimit.reset(call.db, bucket)
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(body.password)
+        user.password_hash = await asyncio.to_thread(hash_password, body.password)
     call.actor_id = call.entity_id = user.id
     return _token_response(user)
 
@@ -87,3 +91,4 @@ ENDPOINTS = [
 ]
 
 app = create_app(ENDPOINTS)
+__getattr__ = lambda_handler(app)  # `handler` for AWS Lambda, built on first use

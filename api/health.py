@@ -2,7 +2,7 @@
 
 from sqlalchemy import text
 
-from lib.web import Call, create_app, get
+from lib.web import Call, create_app, get, lambda_handler
 
 
 async def health(call: Call) -> dict[str, str | None]:
@@ -14,3 +14,4 @@ async def health(call: Call) -> dict[str, str | None]:
 ENDPOINTS = [get("/api/health", health, auth="public", errors=(503,), summary="Liveness and database check")]
 
 app = create_app(ENDPOINTS)
+__getattr__ = lambda_handler(app)  # `handler` for AWS Lambda, built on first use

@@ -11,7 +11,7 @@ from typing import Any
 from starlette.responses import HTMLResponse, Response
 
 from lib.openapi import build_document
-from lib.web import Call, Endpoint, create_app, get
+from lib.web import Call, Endpoint, create_app, get, lambda_handler
 
 API_DIR = Path(__file__).resolve().parent
 
@@ -103,3 +103,4 @@ ENDPOINTS = [
 ENDPOINTS_MODULE = sys.modules[__name__]
 
 app = create_app(ENDPOINTS)
+__getattr__ = lambda_handler(app)  # `handler` for AWS Lambda, built on first use

@@ -4,7 +4,7 @@ from lib import catalogue
 from lib.models.plans import Plan
 from lib.schemas.common import Page
 from lib.schemas.plans import PlanCreate, PlanOut, PlanQuery, PlanUpdate
-from lib.web import Call, create_app, get, patch, post
+from lib.web import Call, create_app, get, lambda_handler, patch, post
 
 
 async def list_plans(call: Call) -> Page[PlanOut]:
@@ -65,3 +65,4 @@ ENDPOINTS = [
 ]
 
 app = create_app(ENDPOINTS)
+__getattr__ = lambda_handler(app)  # `handler` for AWS Lambda, built on first use

@@ -7,7 +7,7 @@ from lib.ownership import get_owned, not_found, owned, visible
 from lib.pagination import paginate
 from lib.schemas.common import Page
 from lib.schemas.projects import ProjectCreate, ProjectOut, ProjectQuery, ProjectUpdate
-from lib.web import Call, create_app, delete, get, patch, post
+from lib.web import Call, create_app, delete, get, lambda_handler, patch, post
 
 
 async def list_projects(call: Call) -> Page[ProjectOut]:
@@ -104,3 +104,4 @@ ENDPOINTS = [
 ]
 
 app = create_app(ENDPOINTS)
+__getattr__ = lambda_handler(app)  # `handler` for AWS Lambda, built on first use

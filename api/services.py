@@ -20,7 +20,7 @@ from lib.schemas.services import (
     SubscriptionQuery,
     UserServiceOut,
 )
-from lib.web import Call, create_app, get, patch, post
+from lib.web import Call, create_app, get, lambda_handler, patch, post
 
 
 async def list_services(call: Call) -> Page[ServiceOut]:
@@ -137,3 +137,4 @@ ENDPOINTS = [
 ]
 
 app = create_app(ENDPOINTS)
+__getattr__ = lambda_handler(app)  # `handler` for AWS Lambda, built on first use

@@ -416,3 +416,24 @@ def create_app(endpoints: list[Endpoint]) -> Starlette:
     )
     app.state.endpoints = endpoints
     return app
+
+
+def lambda_handler(app: Starlette) -> Callable[[str], Any]:
+    """A module `__getattr__` that builds `handler` (Mangum, for AWS Lambda) on first access.
+
+    Vercel runs `app` and never touches `handler`, so its cold start never imports Mangum;
+    AWS Lambda resolves `module.handler` through this hook.
+    """
+    built: dict[str, Any] = {}
+
+    def module_getattr(name: str) -> Any:
+        if name != "handler":
+            raise AttributeError(name)
+        if "handler" not in built:
+            from mangum import Mangum
+
+            built["handler"] = Mangum(app, lifespan="off")
+        return built["handler"]
+
+    return module_getattr
+
