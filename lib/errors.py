@@ -66,6 +66,11 @@ class ValidationFailed(AppError):
     status, code, default_message = 422, "validation_error", "Request validation failed"
 
 
+def field_error(loc: list[str | int], message: str) -> ValidationFailed:
+    """A 422 naming one field, for checks a schema cannot express (ranges across fields, cursors)."""
+    return ValidationFailed(details=[{"loc": loc, "msg": message, "type": "value_error"}])
+
+
 class RateLimited(AppError):
     status, code, default_message = 429, "rate_limited", "Too many requests"
 

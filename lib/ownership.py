@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
@@ -12,8 +13,8 @@ from lib.models.users import User
 
 
 def label(model: Any) -> str:
-    """A human name for a model in messages: `Project`, `Admin request`."""
-    return model.__tablename__.replace("_", " ").rstrip("s").capitalize()
+    """A human name for a model in messages: `Project`, `Admin request`, `Synopsis`."""
+    return re.sub(r"(?<!^)([A-Z])", r" \1", model.__name__).capitalize()
 
 
 def visible(model: Any, user: User, *, admin_sees_all: bool = True) -> list[ColumnElement[bool]]:

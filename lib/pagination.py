@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lib.errors import ValidationFailed
+from lib.errors import field_error
 
 
 def encode_cursor(created_at: datetime, row_id: int) -> str:
@@ -24,14 +24,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         padded = cursor + "=" * (-len(cursor) % 4)
         created_at, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
         parsed = datetime.fromisoformat(created_at)
-        if not isinstance(row_id, int) or parsed.tzinfo is None:
+        # An id outside bigint would reach SQL as an overflow (a 500), not as a bad cursor.
+        if type(row_id) is not int or not 0 < row_id < 2**63 or parsed.tzinfo is None:
             raise ValueError
         return parsed, row_id
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
-        raise ValidationFailed(
-            "Invalid cursor",
-            details=[{"loc": ["query", "cursor"], "msg": "Invalid cursor", "type": "value_error"}],
-        ) from None
+        raise field_error(["query", "cursor"], "Invalid cursor") from None
 
 
 async def paginate(

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.errors import Conflict
 from lib.models.users import User
-from lib.ownership import get_owned, owned
+from lib.ownership import get_owned, label, owned
 
 
 async def transition(
@@ -29,10 +29,11 @@ async def transition(
         .where(*owned(model, row_id, user, admin_sees_all=admin_sees_all), model.status.in_(allowed_from))
         .values(status=to, **(values or {}))
         .returning(model)
-        .execution_options(synchronize_session=False)
+        # populate_existing: a row this session loaded earlier must show the new status.
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
     row = await db.scalar(statement)
     if row is not None:
         return row
     current = await get_owned(db, model, row_id, user, admin_sees_all=admin_sees_all)  # 404 if unseen
-    raise Conflict(f"Cannot move {model.__tablename__.rstrip('s')} {row_id} from {current.status} to {to}")
+    raise Conflict(f"Cannot move {label(model).lower()} {row_id} from {current.status} to {to}")

@@ -1,0 +1,146 @@
+"""Admin requests: GET/POST /api/admin-requests, GET/PATCH /api/admin-requests/{id} (admin resolves)."""
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from lib.errors import Conflict, field_error
+from lib.models.admin_requests import AdminRequest
+from lib.ownership import get_owned, visible
+from lib.pagination import paginate
+from lib.schemas.admin_requests import (
+    AdminRequestCreate,
+    AdminRequestOut,
+    AdminRequestQuery,
+    AdminRequestUpdate,
+)
+from lib.schemas.common import Page
+from lib.state import transition
+from lib.web import Call, create_app, get, lambda_handler, patch, post
+
+# target status -> the statuses it may come from (every move is the admin's)
+MOVES: dict[str, tuple[str, ...]] = {
+    "in_progress": ("open",),
+    "resolved": ("open", "in_progress"),
+    "rejected": ("open", "in_progress"),
+}
+CLOSING = frozenset({"resolved", "rejected"})
+
+
+def _check_update_shape(changes: dict[str, Any]) -> None:
+    """Rules between fields the schema cannot express alone; a 422 naming the field."""
+    status = changes.get("status")
+    if status is not None and "message" in changes:
+        raise field_error(["body", "message"], "cannot be changed together with status")
+    if status in CLOSING and "admin_response" not in changes:
+        raise field_error(["body", "admin_response"], "is required when resolving or rejecting")
+    if status not in CLOSING and "admin_response" in changes:
+        raise field_error(["body", "admin_response"], "is set only when resolving or rejecting")
+
+
+async def list_admin_requests(call: Call) -> Page[AdminRequestOut]:
+    query: AdminRequestQuery = call.query
+    statement = select(AdminRequest).where(*visible(AdminRequest, call.me))
+    if query.status:
+        statement = statement.where(AdminRequest.status == query.status)
+    if query.user_id:
+        statement = statement.where(AdminRequest.user_id == query.user_id)
+    rows, next_cursor = await paginate(
+        call.db, statement, AdminRequest, limit=query.limit, cursor=query.cursor
+    )
+    return Page[AdminRequestOut](
+        items=[AdminRequestOut.model_validate(row) for row in rows], next_cursor=next_cursor
+    )
+
+
+async def create_admin_request(call: Call) -> AdminRequestOut:
+    admin_request = AdminRequest(user_id=call.me.id, **call.body.model_dump())
+    call.db.add(admin_request)
+    await call.db.flush()
+    call.entity_id = admin_request.id
+    return AdminRequestOut.model_validate(admin_request)
+
+
+async def get_admin_request(call: Call) -> AdminRequestOut:
+    return AdminRequestOut.model_validate(await get_owned(call.db, AdminRequest, call.params["id"], call.me))
+
+
+async def _move(call: Call, admin_request: AdminRequest, changes: dict[str, Any]) -> AdminRequest:
+    if not call.me.is_admin:
+        raise Conflict("Only an admin can change a request's status")
+    to = changes.pop("status")
+    if to in CLOSING:
+        changes |= {"resolved_by": call.me.id, "resolved_at": func.now()}
+    # The conditional UPDATE decides: of two racing moves only one finds the status it expects.
+    return await transition(
+        call.db, AdminRequest, admin_request.id, call.me, allowed_from=MOVES[to], to=to, values=changes
+    )
+
+
+async def _edit_message(call: Call, admin_request: AdminRequest, changes: dict[str, Any]) -> AdminRequest:
+    if admin_request.user_id != call.me.id:
+        raise Conflict("Only the request's author can edit its message")
+    if admin_request.status != "open":
+        raise Conflict(
+            f"Admin request {admin_request.id} can be edited only while open (it is {admin_request.status})"
+        )
+    # Still conditional: an admin picking the request up after our read must win over this edit.
+    return await transition(
+        call.db, AdminRequest, admin_request.id, call.me, allowed_from=("open",), to="open", values=changes
+    )
+
+
+async def update_admin_request(call: Call) -> AdminRequestOut:
+    changes = call.body.changes()
+    _check_update_shape(changes)
+    admin_request = await get_owned(call.db, AdminRequest, call.params["id"], call.me)
+    if not changes:
+        return AdminRequestOut.model_validate(admin_request)
+    call.details = {"fields": sorted(changes)}
+    if "status" in changes:
+        call.details["status"] = changes["status"]
+        admin_request = await _move(call, admin_request, changes)
+    else:
+        admin_request = await _edit_message(call, admin_request, changes)
+    return AdminRequestOut.model_validate(admin_request)
+
+
+ENDPOINTS = [
+    get(
+        "/api/admin-requests",
+        list_admin_requests,
+        query=AdminRequestQuery,
+        response=Page[AdminRequestOut],
+        errors=(422,),
+        summary="List admin requests",
+    ),
+    post(
+        "/api/admin-requests",
+        create_admin_request,
+        body=AdminRequestCreate,
+        response=AdminRequestOut,
+        entity="admin_request",
+        errors=(422,),
+        summary="Send a request to the admins",
+    ),
+    get(
+        "/api/admin-requests/{id:int}",
+        get_admin_request,
+        response=AdminRequestOut,
+        entity="admin_request",
+        errors=(404,),
+        summary="Get an admin request",
+    ),
+    patch(
+        "/api/admin-requests/{id:int}",
+        update_admin_request,
+        body=AdminRequestUpdate,
+        response=AdminRequestOut,
+        entity="admin_request",
+        errors=(404, 409, 422),
+        summary="Work on, resolve or reject a request; the author edits it while open",
+    ),
+]
+
+app = create_app(ENDPOINTS)
+__getattr__ = lambda_handler(app)  # `handler` for AWS Lambda, built on first use

@@ -1,0 +1,145 @@
+"""Meetings: GET/POST /api/meetings, GET/PATCH /api/meetings/{id} (admin confirms, owner reschedules)."""
+
+from typing import Any
+
+from sqlalchemy import select
+
+from lib.errors import Conflict, field_error
+from lib.models.meetings import Meeting
+from lib.models.projects import Project
+from lib.ownership import get_owned, visible
+from lib.pagination import paginate
+from lib.schemas.common import Page
+from lib.schemas.meetings import MeetingCreate, MeetingOut, MeetingQuery, MeetingUpdate
+from lib.state import transition
+from lib.web import Call, create_app, get, lambda_handler, patch, post
+
+RESCHEDULE_FIELDS = ("scheduled_at", "duration_minutes", "agenda")
+# target status -> (statuses it may come from, whether only an admin may make the move)
+MOVES: dict[str, tuple[tuple[str, ...], bool]] = {
+    "confirmed": (("requested",), True),
+    "completed": (("confirmed",), True),
+    "cancelled": (("requested", "confirmed"), False),
+}
+
+
+def _check_update_shape(changes: dict[str, Any]) -> None:
+    """Rules between fields the schema cannot express alone; a 422 naming the field."""
+    status = changes.get("status")
+    if status is not None:
+        for field in RESCHEDULE_FIELDS:
+            if field in changes:
+                raise field_error(["body", field], "cannot be changed together with status")
+    if status == "confirmed" and "meeting_link" not in changes:
+        raise field_error(["body", "meeting_link"], "is required when confirming")
+    if status != "confirmed" and "meeting_link" in changes:
+        raise field_error(["body", "meeting_link"], "is set only when confirming")
+
+
+async def list_meetings(call: Call) -> Page[MeetingOut]:
+    query: MeetingQuery = call.query
+    statement = select(Meeting).where(*visible(Meeting, call.me))
+    if query.status:
+        statement = statement.where(Meeting.status == query.status)
+    if query.from_:
+        statement = statement.where(Meeting.scheduled_at >= query.from_)
+    if query.to:
+        statement = statement.where(Meeting.scheduled_at <= query.to)
+    if query.user_id:
+        statement = statement.where(Meeting.user_id == query.user_id)
+    rows, next_cursor = await paginate(call.db, statement, Meeting, limit=query.limit, cursor=query.cursor)
+    return Page[MeetingOut](items=[MeetingOut.model_validate(row) for row in rows], next_cursor=next_cursor)
+
+
+async def create_meeting(call: Call) -> MeetingOut:
+    body: MeetingCreate = call.body
+    if body.project_id is not None:
+        # Checked here so a missing or foreign project is a 404, never a foreign-key error.
+        await get_owned(call.db, Project, body.project_id, call.me, admin_sees_all=False)
+    meeting = Meeting(user_id=call.me.id, **body.model_dump())
+    call.db.add(meeting)
+    await call.db.flush()
+    call.entity_id = meeting.id
+    return MeetingOut.model_validate(meeting)
+
+
+async def get_meeting(call: Call) -> MeetingOut:
+    return MeetingOut.model_validate(await get_owned(call.db, Meeting, call.params["id"], call.me))
+
+
+async def _move(call: Call, meeting: Meeting, changes: dict[str, Any]) -> Meeting:
+    to = changes.pop("status")
+    allowed_from, admin_only = MOVES[to]
+    if admin_only and not call.me.is_admin:
+        raise Conflict(f"Only an admin can mark a meeting {to}")
+    # The conditional UPDATE decides: of two racing moves only one finds the status it expects.
+    return await transition(
+        call.db, Meeting, meeting.id, call.me, allowed_from=allowed_from, to=to, values=changes
+    )
+
+
+async def _reschedule(call: Call, meeting: Meeting, changes: dict[str, Any]) -> Meeting:
+    if meeting.user_id != call.me.id:
+        raise Conflict("Only the meeting's owner can change its time or agenda")
+    if meeting.status != "requested":
+        raise Conflict(f"Meeting {meeting.id} can be changed only while requested (it is {meeting.status})")
+    # Still conditional: a confirm landing after our read must win over this edit.
+    return await transition(
+        call.db, Meeting, meeting.id, call.me, allowed_from=("requested",), to="requested", values=changes
+    )
+
+
+async def update_meeting(call: Call) -> MeetingOut:
+    changes = call.body.changes()
+    _check_update_shape(changes)
+    meeting = await get_owned(call.db, Meeting, call.params["id"], call.me)
+    if not changes:
+        return MeetingOut.model_validate(meeting)
+    call.details = {"fields": sorted(changes)}
+    if "status" in changes:
+        call.details["status"] = changes["status"]
+        meeting = await _move(call, meeting, changes)
+    else:
+        meeting = await _reschedule(call, meeting, changes)
+    return MeetingOut.model_validate(meeting)
+
+
+ENDPOINTS = [
+    get(
+        "/api/meetings",
+        list_meetings,
+        query=MeetingQuery,
+        response=Page[MeetingOut],
+        errors=(422,),
+        summary="List meetings",
+    ),
+    post(
+        "/api/meetings",
+        create_meeting,
+        body=MeetingCreate,
+        response=MeetingOut,
+        entity="meeting",
+        errors=(404, 422),
+        summary="Request a meeting",
+    ),
+    get(
+        "/api/meetings/{id:int}",
+        get_meeting,
+        response=MeetingOut,
+        entity="meeting",
+        errors=(404,),
+        summary="Get a meeting",
+    ),
+    patch(
+        "/api/meetings/{id:int}",
+        update_meeting,
+        body=MeetingUpdate,
+        response=MeetingOut,
+        entity="meeting",
+        errors=(404, 409, 422),
+        summary="Confirm, complete, cancel or reschedule a meeting",
+    ),
+]
+
+app = create_app(ENDPOINTS)
+__getattr__ = lambda_handler(app)  # `handler` for AWS Lambda, built on first use

@@ -1,0 +1,112 @@
+"""Orders: GET/POST /api/orders, GET/PATCH /api/orders/{id} (the order status machine)."""
+
+from sqlalchemy import select
+
+from lib.models.orders import Order
+from lib.models.plans import Plan
+from lib.models.projects import Project
+from lib.models.users import User
+from lib.ownership import get_owned, not_found, visible
+from lib.pagination import paginate
+from lib.schemas.common import Page
+from lib.schemas.orders import OrderCreate, OrderOut, OrderQuery, OrderStatusUpdate
+from lib.state import transition
+from lib.web import Call, create_app, get, lambda_handler, patch, post
+
+OPEN = ("pending", "paid", "in_progress")
+# Target status -> the statuses it may be reached from. Anything not listed is a 409.
+ADMIN_MOVES: dict[str, tuple[str, ...]] = {
+    "paid": ("pending",),
+    "in_progress": ("paid",),
+    "completed": ("in_progress",),
+    "cancelled": OPEN,
+}
+OWNER_MOVES: dict[str, tuple[str, ...]] = {"cancelled": ("pending",)}
+
+
+def _allowed_from(to: str, me: User) -> tuple[str, ...]:
+    return (ADMIN_MOVES if me.is_admin else OWNER_MOVES).get(to, ())
+
+
+async def list_orders(call: Call) -> Page[OrderOut]:
+    query: OrderQuery = call.query
+    statement = select(Order).where(*visible(Order, call.me))
+    if query.status:
+        statement = statement.where(Order.status == query.status)
+    if query.project_id:
+        statement = statement.where(Order.project_id == query.project_id)
+    if query.user_id:
+        statement = statement.where(Order.user_id == query.user_id)
+    rows, next_cursor = await paginate(call.db, statement, Order, limit=query.limit, cursor=query.cursor)
+    return Page[OrderOut](items=[OrderOut.model_validate(row) for row in rows], next_cursor=next_cursor)
+
+
+async def create_order(call: Call) -> OrderOut:
+    body: OrderCreate = call.body
+    plan = await call.db.scalar(select(Plan).where(Plan.id == body.plan_id, Plan.is_active.is_(True)))
+    if plan is None:
+        raise not_found(Plan, body.plan_id)
+    if body.project_id is not None:
+        # Even an admin orders only for their own project: an order is the caller's purchase.
+        await get_owned(call.db, Project, body.project_id, call.me, admin_sees_all=False)
+    # The price is copied, so a later change to the plan never changes what was ordered.
+    order = Order(
+        user_id=call.me.id,
+        plan_id=plan.id,
+        project_id=body.project_id,
+        amount_cents=plan.price_cents,
+        currency=plan.currency,
+        status="pending",
+    )
+    call.db.add(order)
+    await call.db.flush()
+    call.entity_id = order.id
+    call.details = {"plan_id": plan.id, "amount_cents": plan.price_cents, "currency": plan.currency}
+    return OrderOut.model_validate(order)
+
+
+async def get_order(call: Call) -> OrderOut:
+    return OrderOut.model_validate(await get_owned(call.db, Order, call.params["id"], call.me))
+
+
+async def update_order_status(call: Call) -> OrderOut:
+    to = call.body.status
+    call.details = {"status": to}
+    order = await transition(
+        call.db, Order, call.params["id"], call.me, allowed_from=_allowed_from(to, call.me), to=to
+    )
+    return OrderOut.model_validate(order)
+
+
+ENDPOINTS = [
+    get("/api/orders", list_orders, query=OrderQuery, response=Page[OrderOut], summary="List orders"),
+    post(
+        "/api/orders",
+        create_order,
+        body=OrderCreate,
+        response=OrderOut,
+        entity="order",
+        errors=(404, 422),
+        summary="Order a plan",
+    ),
+    get(
+        "/api/orders/{id:int}",
+        get_order,
+        response=OrderOut,
+        entity="order",
+        errors=(404,),
+        summary="Get an order",
+    ),
+    patch(
+        "/api/orders/{id:int}",
+        update_order_status,
+        body=OrderStatusUpdate,
+        response=OrderOut,
+        entity="order",
+        errors=(404, 409, 422),
+        summary="Move an order to another status",
+    ),
+]
+
+app = create_app(ENDPOINTS)
+__getattr__ = lambda_handler(app)  # `handler` for AWS Lambda, built on first use

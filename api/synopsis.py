@@ -1,0 +1,144 @@
+"""Synopses: GET/POST /api/synopsis, GET/PATCH /api/synopsis/{id} (edits and the review machine)."""
+
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from lib.errors import Conflict
+from lib.models.projects import Project
+from lib.models.synopsis import Synopsis
+from lib.models.users import User
+from lib.ownership import get_owned, owned, visible
+from lib.pagination import paginate
+from lib.schemas.common import Page
+from lib.schemas.synopsis import SynopsisCreate, SynopsisOut, SynopsisQuery, SynopsisUpdate
+from lib.state import transition
+from lib.web import Call, create_app, get, lambda_handler, patch, post
+
+EDITABLE = ("draft", "submitted")
+# Target status -> the statuses it may be reached from. Anything not listed is a 409.
+SUBMIT_MOVES: dict[str, tuple[str, ...]] = {"submitted": ("draft",)}
+REVIEW_MOVES: dict[str, tuple[str, ...]] = {
+    "under_review": ("submitted",),
+    "approved": ("under_review",),
+    "rejected": ("under_review",),
+}
+
+
+def _allowed_from(to: str, me: User) -> tuple[str, ...]:
+    moves = {**SUBMIT_MOVES, **REVIEW_MOVES} if me.is_admin else SUBMIT_MOVES
+    return moves.get(to, ())
+
+
+async def _edit_content(call: Call, synopsis_id: int, changes: dict[str, Any]) -> Synopsis:
+    """Change the text, only while nobody reviews it: the status check is part of the UPDATE."""
+    statement = (
+        update(Synopsis)
+        .where(*owned(Synopsis, synopsis_id, call.me), Synopsis.status.in_(EDITABLE))
+        .values(**changes)
+        .returning(Synopsis)
+        .execution_options(synchronize_session=False)
+    )
+    synopsis = await call.db.scalar(statement)
+    if synopsis is None:
+        current = await get_owned(call.db, Synopsis, synopsis_id, call.me)  # 404 if unseen
+        raise Conflict(
+            f"Synopsis {synopsis_id} is {current.status}; it can be edited only while draft or submitted"
+        )
+    return synopsis
+
+
+async def _move(call: Call, synopsis_id: int, to: str, feedback: str | None) -> Synopsis:
+    values: dict[str, Any] = {}
+    if to in REVIEW_MOVES:
+        values = {"reviewed_by": call.me.id, "reviewed_at": func.now()}
+        if feedback is not None:
+            values["feedback"] = feedback
+    return await transition(
+        call.db, Synopsis, synopsis_id, call.me, allowed_from=_allowed_from(to, call.me), to=to, values=values
+    )
+
+
+async def list_synopses(call: Call) -> Page[SynopsisOut]:
+    query: SynopsisQuery = call.query
+    statement = select(Synopsis).where(*visible(Synopsis, call.me))
+    if query.status:
+        statement = statement.where(Synopsis.status == query.status)
+    if query.project_id:
+        statement = statement.where(Synopsis.project_id == query.project_id)
+    if query.user_id:
+        statement = statement.where(Synopsis.user_id == query.user_id)
+    rows, next_cursor = await paginate(call.db, statement, Synopsis, limit=query.limit, cursor=query.cursor)
+    return Page[SynopsisOut](items=[SynopsisOut.model_validate(row) for row in rows], next_cursor=next_cursor)
+
+
+async def create_synopsis(call: Call) -> SynopsisOut:
+    body: SynopsisCreate = call.body
+    await get_owned(call.db, Project, body.project_id, call.me, admin_sees_all=False)
+    synopsis = Synopsis(user_id=call.me.id, **body.model_dump())
+    call.db.add(synopsis)
+    await call.db.flush()
+    call.entity_id = synopsis.id
+    call.details = {"project_id": body.project_id, "status": body.status}
+    return SynopsisOut.model_validate(synopsis)
+
+
+async def get_synopsis(call: Call) -> SynopsisOut:
+    return SynopsisOut.model_validate(await get_owned(call.db, Synopsis, call.params["id"], call.me))
+
+
+async def update_synopsis(call: Call) -> SynopsisOut:
+    changes = call.body.changes()
+    synopsis_id = call.params["id"]
+    if not changes:
+        return await get_synopsis(call)
+    call.details = {"fields": sorted(changes)}
+    to = changes.pop("status", None)
+    feedback = changes.pop("feedback", None)  # the schema lets it through only with a review status
+    synopsis = None
+    if changes:
+        synopsis = await _edit_content(call, synopsis_id, changes)
+    if to is not None:
+        call.details["status"] = to
+        synopsis = await _move(call, synopsis_id, to, feedback)
+    return SynopsisOut.model_validate(synopsis)
+
+
+ENDPOINTS = [
+    get(
+        "/api/synopsis",
+        list_synopses,
+        query=SynopsisQuery,
+        response=Page[SynopsisOut],
+        summary="List synopses",
+    ),
+    post(
+        "/api/synopsis",
+        create_synopsis,
+        body=SynopsisCreate,
+        response=SynopsisOut,
+        entity="synopsis",
+        errors=(404, 422),
+        summary="Write a synopsis for a project",
+    ),
+    get(
+        "/api/synopsis/{id:int}",
+        get_synopsis,
+        response=SynopsisOut,
+        entity="synopsis",
+        errors=(404,),
+        summary="Get a synopsis",
+    ),
+    patch(
+        "/api/synopsis/{id:int}",
+        update_synopsis,
+        body=SynopsisUpdate,
+        response=SynopsisOut,
+        entity="synopsis",
+        errors=(404, 409, 422),
+        summary="Edit, submit or review a synopsis",
+    ),
+]
+
+app = create_app(ENDPOINTS)
+__getattr__ = lambda_handler(app)  # `handler` for AWS Lambda, built on first use

@@ -1,0 +1,36 @@
+"""Schemas for orders."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from lib.schemas.common import Currency, DbId, Input, ListQuery, Timestamps
+
+OrderStatus = Literal["pending", "paid", "in_progress", "completed", "cancelled"]
+
+
+class OrderCreate(Input):
+    plan_id: DbId
+    project_id: DbId | None = None
+
+
+class OrderStatusUpdate(Input):
+    status: OrderStatus
+
+
+class OrderQuery(ListQuery):
+    status: OrderStatus | None = None
+    project_id: DbId | None = Field(None, description="Orders for one project")
+    user_id: DbId | None = Field(None, description="Admins only: one user's orders")
+
+
+class OrderOut(Timestamps):
+    id: int
+    user_id: int
+    plan_id: int
+    project_id: int | None
+    amount_cents: int
+    currency: Currency
+    status: OrderStatus
