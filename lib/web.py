@@ -436,4 +436,3 @@ def lambda_handler(app: Starlette) -> Callable[[str], Any]:
         return built["handler"]
 
     return module_getattr
-

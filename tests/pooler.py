@@ -23,7 +23,9 @@ class PgBouncer:
     """`pgbouncer` started on a free loopback port; `url(db)` is the pooled URL of a database."""
 
     def __init__(self, server_url: str) -> None:
-        binary = shutil.which("pgbouncer") or ("/usr/sbin/pgbouncer" if Path("/usr/sbin/pgbouncer").exists() else None)
+        binary = shutil.which("pgbouncer") or (
+            "/usr/sbin/pgbouncer" if Path("/usr/sbin/pgbouncer").exists() else None
+        )
         if binary is None:
             raise PgBouncerMissing("pgbouncer is not installed (apt-get install pgbouncer)")
         parsed = urlparse(server_url)
@@ -50,7 +52,10 @@ class PgBouncer:
             for path in self.workdir.iterdir():
                 os.chmod(path, 0o644)
         self.process = subprocess.Popen(
-            [*command, str(self.workdir / "pgbouncer.ini")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            [*command, str(self.workdir / "pgbouncer.ini")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         self._wait_until_listening()
 
@@ -58,7 +63,9 @@ class PgBouncer:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"pgbouncer exited: {self.process.stdout.read() if self.process.stdout else ''}")
+                raise RuntimeError(
+                    f"pgbouncer exited: {self.process.stdout.read() if self.process.stdout else ''}"
+                )
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.1", self.port)) == 0:
                     return
