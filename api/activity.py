@@ -2,7 +2,8 @@
 
 from sqlalchemy import select
 
-from lib.models.activity_logs import ActivityLog
+from lib.errors import Forbidden
+from lib.models.activity_logs import ActivityLog, ActivityLogArchive
 from lib.ownership import visible
 from lib.pagination import paginate
 from lib.schemas.activity import ActivityOut, ActivityQuery
@@ -12,23 +13,24 @@ from lib.web import Call, create_app, get, lambda_handler
 
 async def list_activity(call: Call) -> Page[ActivityOut]:
     query: ActivityQuery = call.query
-    statement = select(ActivityLog).where(*visible(ActivityLog, call.me))
+    if query.archived and not call.me.is_admin:
+        raise Forbidden("Only admins can read archived activity")
+    model = ActivityLogArchive if query.archived else ActivityLog
+    statement = select(model).where(*visible(model, call.me))
     for column, value in (
-        (ActivityLog.user_id, query.user_id),
-        (ActivityLog.action, query.action),
-        (ActivityLog.status, query.status),
-        (ActivityLog.entity_type, query.entity_type),
-        (ActivityLog.entity_id, query.entity_id),
+        (model.user_id, query.user_id),
+        (model.action, query.action),
+        (model.status, query.status),
+        (model.entity_type, query.entity_type),
+        (model.entity_id, query.entity_id),
     ):
         if value is not None:
             statement = statement.where(column == value)
     if query.since:
-        statement = statement.where(ActivityLog.created_at >= query.since)
+        statement = statement.where(model.created_at >= query.since)
     if query.until:
-        statement = statement.where(ActivityLog.created_at < query.until)
-    rows, next_cursor = await paginate(
-        call.db, statement, ActivityLog, limit=query.limit, cursor=query.cursor
-    )
+        statement = statement.where(model.created_at < query.until)
+    rows, next_cursor = await paginate(call.db, statement, model, limit=query.limit, cursor=query.cursor)
     return Page[ActivityOut](items=[ActivityOut.model_validate(row) for row in rows], next_cursor=next_cursor)
 
 

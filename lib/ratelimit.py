@@ -58,9 +58,22 @@ async def hit(db: AsyncSession, bucket: str, *, limit: int, window: timedelta) -
     await record(db, bucket)
 
 
-async def record_in_own_transaction(bucket: str) -> None:
-    """Count a hit that must survive the request's rollback (a failed login)."""
+async def acquire(bucket: str, *, limit: int, window: timedelta) -> None:
+    """Count one attempt against `bucket` in its own committed transaction; 429 once at `limit`.
+
+    For limits on failures (logins): the attempt counts before its outcome is known and the
+    caller `reset`s the bucket when it succeeds. The check and the count are one step under a
+    per-bucket lock, so concurrent attempts cannot all pass the same check. Call it before the
+    request's own transaction uses the database: one request never waits for a second connection.
+    """
     from lib.db import session
 
     async with session() as db:
+        await db.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(bucket, 0))))
+        await ensure_allowed(db, bucket, limit=limit, window=window)
+        await db.execute(
+            delete(RateLimitHit).where(
+                RateLimitHit.bucket == bucket, RateLimitHit.created_at < datetime.now(UTC) - window
+            )
+        )
         await record(db, bucket)

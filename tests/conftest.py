@@ -108,8 +108,9 @@ def make_database(pg_server: str):  # type: ignore[no-untyped-def]
 
 
 TABLES = (
-    "activity_logs, admin_requests, chatbot_history, idea_generation_history, meetings, orders, "
-    "plans, projects, rate_limit_hits, services, synopsis, user_services, users"
+    "activity_logs, activity_logs_archive, admin_requests, chatbot_history, chatbot_history_archive, "
+    "idea_generation_history, meetings, orders, plans, projects, rate_limit_hits, services, synopsis, "
+    "user_services, users"
 )
 
 

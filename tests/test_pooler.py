@@ -20,7 +20,8 @@ async def one(n):
         async with session() as db:
             # Parameterised statements of several shapes: each is prepared by asyncpg.
             await db.execute(text("SELECT count(*) FROM users WHERE id > :n"), {"n": n})
-            await db.execute(text("SELECT CAST(:a AS int) + CAST(:b AS int), CAST(:s AS text)"), {"a": n, "b": 1, "s": str(n)})
+            statement = text("SELECT CAST(:a AS int) + CAST(:b AS int), CAST(:s AS text)")
+            await db.execute(statement, {"a": n, "b": 1, "s": str(n)})
         return None
     except Exception as error:
         return f"{type(error).__name__}: {error}"[:200]

@@ -1,9 +1,9 @@
 """All tables; importing this package registers every model on `Base.metadata`."""
 
-from lib.models.activity_logs import ActivityLog
+from lib.models.activity_logs import ActivityLog, ActivityLogArchive
 from lib.models.admin_requests import AdminRequest
 from lib.models.base import Base
-from lib.models.chatbot_history import ChatbotMessage
+from lib.models.chatbot_history import ChatbotMessage, ChatbotMessageArchive
 from lib.models.idea_generation_history import Idea
 from lib.models.meetings import Meeting
 from lib.models.orders import Order
@@ -17,9 +17,11 @@ from lib.models.users import User
 
 __all__ = [
     "ActivityLog",
+    "ActivityLogArchive",
     "AdminRequest",
     "Base",
     "ChatbotMessage",
+    "ChatbotMessageArchive",
     "Idea",
     "Meeting",
     "Order",

@@ -1,11 +1,11 @@
-"""activity_logs: who did what, when, from where, and how it went."""
+"""activity_logs (and its archive): who did what, when, from where, and how it went."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -13,7 +13,24 @@ from lib.models.base import Base, created_at_column, id_column, one_of
 from lib.models.statuses import ACTIVITY_STATUSES
 
 
-class ActivityLog(Base):
+class ActivityColumns:
+    """The columns an activity row has, whether live or archived."""
+
+    action: Mapped[str] = mapped_column(String(100), nullable=False)
+    entity_type: Mapped[str | None] = mapped_column(String(50))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10), nullable=False, server_default="success")
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+    method: Mapped[str | None] = mapped_column(String(10))
+    path: Mapped[str | None] = mapped_column(String(500))
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    error_message: Mapped[str | None] = mapped_column(Text)
+
+
+class ActivityLog(ActivityColumns, Base):
     __tablename__ = "activity_logs"
     __table_args__ = (
         one_of("status", ACTIVITY_STATUSES),
@@ -28,16 +45,19 @@ class ActivityLog(Base):
 
     id: Mapped[int] = id_column()
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    action: Mapped[str] = mapped_column(String(100), nullable=False)
-    entity_type: Mapped[str | None] = mapped_column(String(50))
-    entity_id: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(10), nullable=False, server_default="success")
-    details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    ip_address: Mapped[str | None] = mapped_column(String(64))
-    user_agent: Mapped[str | None] = mapped_column(String(500))
-    method: Mapped[str | None] = mapped_column(String(10))
-    path: Mapped[str | None] = mapped_column(String(500))
-    duration_ms: Mapped[int | None] = mapped_column(Integer)
-    request_id: Mapped[str | None] = mapped_column(String(128))
-    error_message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at_column()
+
+
+class ActivityLogArchive(ActivityColumns, Base):
+    """Rows older than ACTIVITY_RETENTION_DAYS, moved here by the archive cron (ids kept)."""
+
+    __tablename__ = "activity_logs_archive"
+    __table_args__ = (
+        Index("ix_activity_logs_archive_user_id_created_at", "user_id", "created_at"),
+        Index("ix_activity_logs_archive_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # No foreign key: archived history outlives the rows it mentions.
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -18,6 +18,7 @@ class ActivityQuery(ListQuery):
     entity_id: str | None = Field(None, min_length=1, max_length=64)
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
+    archived: bool = Field(False, description="Admins only: read the archive of old rows instead")
 
     @model_validator(mode="after")
     def _ordered_range(self) -> ActivityQuery:

@@ -50,18 +50,21 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-class Input(BaseModel):
-    """Base of every request body: unknown fields are errors, text is trimmed, NUL is refused."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class NoNul(BaseModel):
+    """Refuses the NUL character in any string field: PostgreSQL text cannot hold it (a 422, not a 500)."""
 
     @field_validator("*", mode="after")
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
-        # PostgreSQL text cannot hold NUL; refuse it here rather than fail in SQL.
         if _has_nul(value):
             raise ValueError("must not contain the NUL character")
         return value
+
+
+class Input(NoNul):
+    """Base of every request body: unknown fields are errors, text is trimmed, NUL is refused."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class Patch(Input):
@@ -87,7 +90,7 @@ class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class ListQuery(BaseModel):
+class ListQuery(NoNul):
     """`limit` and `cursor` of every collection; subclasses add the filters."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)

@@ -1,0 +1,212 @@
+"""Chatbot: POST /api/chatbot, GET /api/chatbot/sessions, GET /api/chatbot/sessions/{session_id}."""
+
+import base64
+import binascii
+import json
+import time
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, tuple_
+
+from lib import ai, ratelimit
+from lib.errors import NotFound, ValidationFailed
+from lib.intents import detect_intent
+from lib.models.chatbot_history import ChatbotMessage
+from lib.models.projects import Project
+from lib.ownership import get_owned
+from lib.schemas.chatbot import (
+    ChatIn,
+    ChatMessageOut,
+    ChatOut,
+    SessionMessagesOut,
+    SessionOut,
+    SessionQuery,
+)
+from lib.schemas.common import Page
+from lib.web import Call, create_app, get, lambda_handler, post
+
+MESSAGES_PER_MINUTE = 30
+# A session page shows its latest messages; the rate limit keeps sessions far below this anyway.
+MAX_SESSION_MESSAGES = 500
+PREVIEW_CHARS = 200
+
+
+def _session_not_found(session_id: object) -> NotFound:
+    return NotFound(f"Chatbot session {session_id} not found")
+
+
+async def _history(call: Call, session_id: uuid.UUID) -> list[ChatbotMessage]:
+    """The session's last messages, oldest first; 404 if the session belongs to someone else."""
+    foreign = await call.db.scalar(
+        select(ChatbotMessage.id)
+        .where(ChatbotMessage.session_id == session_id, ChatbotMessage.user_id != call.me.id)
+        .limit(1)
+    )
+    if foreign is not None:
+        raise _session_not_found(session_id)
+    rows = await call.db.scalars(
+        select(ChatbotMessage)
+        .where(ChatbotMessage.session_id == session_id, ChatbotMessage.user_id == call.me.id)
+        .order_by(ChatbotMessage.created_at.desc(), ChatbotMessage.id.desc())
+        .limit(ai.CONTEXT_MESSAGES)
+    )
+    return list(reversed(rows.all()))
+
+
+async def send_message(call: Call) -> ChatOut:
+    started = time.perf_counter()
+    body: ChatIn = call.body
+    session_id = body.session_id or uuid.uuid4()
+    call.entity_id = str(session_id)
+    project = None
+    if body.project_id is not None:
+        project = await get_owned(call.db, Project, body.project_id, call.me, admin_sees_all=False)
+    history = await _history(call, session_id) if body.session_id else []
+    await ratelimit.hit(
+        call.db, f"chatbot:{call.me.id}", limit=MESSAGES_PER_MINUTE, window=timedelta(minutes=1)
+    )
+    intent = detect_intent(body.message)
+    answer = await ai.answer(call.db, call.me, body.message, intent, history, project)
+    if answer.ideas:
+        await ai.store_ideas(
+            call.db,
+            user_id=call.me.id,
+            project_id=body.project_id,
+            category=answer.idea_category or ai.DEFAULT_CHAT_CATEGORY,
+            prompt=body.message,
+            ideas=answer.ideas,
+        )
+    elapsed_ms = int((time.perf_counter() - started) * 1000)
+    common = {
+        "user_id": call.me.id,
+        "session_id": session_id,
+        "intent": intent,
+        "project_id": body.project_id,
+    }
+    # Flushed one by one so the question's id sorts before the answer's (both share the transaction time).
+    call.db.add(ChatbotMessage(message_type="user", message=body.message, **common))
+    await call.db.flush()
+    call.db.add(
+        ChatbotMessage(
+            message_type="bot",
+            message=answer.reply,
+            response_time_ms=elapsed_ms,
+            source=answer.source,
+            model=answer.model,
+            **common,
+        )
+    )
+    await call.db.flush()
+    call.details = {"intent": intent, "source": answer.source}
+    return ChatOut(session_id=session_id, reply=answer.reply, intent=intent, response_time_ms=elapsed_ms)
+
+
+def _encode_cursor(last_message_at: datetime, session_id: uuid.UUID) -> str:
+    raw = json.dumps([last_message_at.isoformat(), str(session_id)], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode())
+        last_message_at, session_id = json.loads(raw)
+        parsed = datetime.fromisoformat(last_message_at)
+        if parsed.tzinfo is None:
+            raise ValueError
+        return parsed, uuid.UUID(session_id)
+    except (ValueError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed(
+            "Invalid cursor",
+            details=[{"loc": ["query", "cursor"], "msg": "Invalid cursor", "type": "value_error"}],
+        ) from None
+
+
+async def list_sessions(call: Call) -> Page[SessionOut]:
+    query: SessionQuery = call.query
+    sessions = (
+        select(
+            ChatbotMessage.session_id,
+            func.count().label("message_count"),
+            func.max(ChatbotMessage.created_at).label("last_message_at"),
+            func.min(ChatbotMessage.id).label("first_id"),  # the first row of a session is the user's
+        )
+        .where(ChatbotMessage.user_id == call.me.id)
+        .group_by(ChatbotMessage.session_id)
+        .subquery()
+    )
+    first = ChatbotMessage
+    statement = select(
+        sessions.c.session_id,
+        sessions.c.message_count,
+        sessions.c.last_message_at,
+        func.left(first.message, PREVIEW_CHARS).label("first_message"),
+    ).join(first, first.id == sessions.c.first_id)
+    if query.cursor:
+        statement = statement.where(
+            tuple_(sessions.c.last_message_at, sessions.c.session_id) < _decode_cursor(query.cursor)
+        )
+    statement = statement.order_by(sessions.c.last_message_at.desc(), sessions.c.session_id.desc())
+    rows = (await call.db.execute(statement.limit(query.limit + 1))).all()
+    next_cursor = None
+    if len(rows) > query.limit:
+        rows = rows[: query.limit]
+        next_cursor = _encode_cursor(rows[-1].last_message_at, rows[-1].session_id)
+    items = [SessionOut.model_validate(row, from_attributes=True) for row in rows]
+    return Page[SessionOut](items=items, next_cursor=next_cursor)
+
+
+def _parse_session_id(raw: str) -> uuid.UUID:
+    # A path that cannot name a session is answered like a session that does not exist: 404.
+    try:
+        if len(raw) > 45:
+            raise ValueError
+        return uuid.UUID(raw)
+    except ValueError:
+        raise _session_not_found(raw[:45]) from None
+
+
+async def get_session(call: Call) -> SessionMessagesOut:
+    session_id = _parse_session_id(call.params["session_id"])
+    statement = select(ChatbotMessage).where(ChatbotMessage.session_id == session_id)
+    if not call.me.is_admin:
+        statement = statement.where(ChatbotMessage.user_id == call.me.id)
+    statement = statement.order_by(ChatbotMessage.created_at.desc(), ChatbotMessage.id.desc())
+    rows = list(reversed((await call.db.scalars(statement.limit(MAX_SESSION_MESSAGES))).all()))
+    if not rows:
+        raise _session_not_found(session_id)
+    return SessionMessagesOut(
+        session_id=session_id, messages=[ChatMessageOut.model_validate(row) for row in rows]
+    )
+
+
+ENDPOINTS = [
+    post(
+        "/api/chatbot",
+        send_message,
+        status=200,
+        body=ChatIn,
+        response=ChatOut,
+        entity="chatbot_session",
+        errors=(404, 422, 429),
+        summary="Send a message to the chatbot",
+    ),
+    get(
+        "/api/chatbot/sessions",
+        list_sessions,
+        query=SessionQuery,
+        response=Page[SessionOut],
+        summary="List your chatbot sessions",
+    ),
+    get(
+        "/api/chatbot/sessions/{session_id}",
+        get_session,
+        response=SessionMessagesOut,
+        entity="chatbot_session",
+        errors=(404,),
+        summary="A chatbot session's messages, oldest first",
+    ),
+]
+
+app = create_app(ENDPOINTS)
+__getattr__ = lambda_handler(app)  # `handler` for AWS Lambda, built on first use

@@ -1,0 +1,75 @@
+"""GET /api/cron/archive: Vercel cron moves old activity (and, if enabled, chatbot) rows to archives."""
+
+import time
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lib.archive import archive_older_than
+from lib.config import get_settings
+from lib.models.activity_logs import ActivityLog, ActivityLogArchive
+from lib.models.chatbot_history import ChatbotMessage, ChatbotMessageArchive
+from lib.web import Call, create_app, get, lambda_handler
+
+
+class ArchiveQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    batch_size: int = Field(5000, ge=1, le=50_000, description="Rows per batch (one statement each)")
+    max_seconds: float = Field(45, gt=0, le=55, description="Stop starting batches after this long")
+
+
+class TableResult(BaseModel):
+    moved: int
+    remaining: int
+
+
+class ArchiveOut(BaseModel):
+    moved: int
+    remaining: int
+    seconds: float
+    chatbot: TableResult | None
+
+
+async def run_archive(call: Call) -> ArchiveOut:
+    settings = get_settings()
+    query: ArchiveQuery = call.query
+    started = time.monotonic()
+    # Stops before the function's maxDuration (60 s in vercel.json); the next run resumes.
+    deadline = started + query.max_seconds
+    activity = await archive_older_than(
+        ActivityLog,
+        ActivityLogArchive,
+        days=settings.activity_retention_days,
+        batch_size=query.batch_size,
+        deadline=deadline,
+    )
+    chatbot = None
+    if settings.chatbot_retention_days:
+        result = await archive_older_than(
+            ChatbotMessage,
+            ChatbotMessageArchive,
+            days=settings.chatbot_retention_days,
+            batch_size=query.batch_size,
+            deadline=deadline,
+        )
+        chatbot = TableResult(moved=result.moved, remaining=result.remaining)
+    return ArchiveOut(
+        moved=activity.moved,
+        remaining=activity.remaining,
+        seconds=round(time.monotonic() - started, 3),
+        chatbot=chatbot,
+    )
+
+
+ENDPOINTS = [
+    get(
+        "/api/cron/archive",
+        run_archive,
+        auth="cron",
+        query=ArchiveQuery,
+        response=ArchiveOut,
+        summary="Archive old activity logs (Vercel cron)",
+    ),
+]
+
+app = create_app(ENDPOINTS)
+__getattr__ = lambda_handler(app)  # `handler` for AWS Lambda, built on first use

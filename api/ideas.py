@@ -1,0 +1,140 @@
+"""Ideas: POST /api/ideas/generate, GET /api/ideas, GET/PATCH /api/ideas/{id}, POST /api/ideas/{id}/refine."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from lib import ai, ratelimit
+from lib.errors import Forbidden
+from lib.models.idea_generation_history import Idea
+from lib.models.projects import Project
+from lib.ownership import get_owned
+from lib.pagination import paginate
+from lib.schemas.common import Page
+from lib.schemas.ideas import IdeaGenerateIn, IdeaOut, IdeaQuery, IdeaRefineIn, IdeasOut, IdeaUpdate
+from lib.web import Call, create_app, get, lambda_handler, patch, post
+
+# Generating and refining share one budget: both may call the paid provider.
+IDEA_CALLS_PER_HOUR = 20
+WINDOW = timedelta(hours=1)
+
+
+def _unique_interests(interests: list[str]) -> list[str]:
+    unique: dict[str, str] = {}
+    for interest in interests:
+        unique.setdefault(interest.lower(), interest)  # the first spelling a student used wins
+    return list(unique.values())
+
+
+async def generate_ideas(call: Call) -> IdeasOut:
+    body: IdeaGenerateIn = call.body
+    if body.project_id is not None:
+        await get_owned(call.db, Project, body.project_id, call.me, admin_sees_all=False)
+    await ratelimit.hit(call.db, f"ideas:{call.me.id}", limit=IDEA_CALLS_PER_HOUR, window=WINDOW)
+    interests = _unique_interests(body.interests)
+    avoid = await ai.recent_idea_titles(call.db, call.me.id)
+    ideas = await ai.generate_ideas(body.category, interests, body.complexity, body.count, avoid)
+    rows = await ai.store_ideas(
+        call.db,
+        user_id=call.me.id,
+        project_id=body.project_id,
+        category=body.category,
+        prompt=ai.ideas_prompt(body.category, interests, body.complexity, body.count),
+        ideas=ideas,
+    )
+    call.entity_id = rows[0].id
+    call.details = {"idea_ids": [row.id for row in rows], "sources": sorted({row.source for row in rows})}
+    return IdeasOut(ideas=[IdeaOut.model_validate(row) for row in rows])
+
+
+async def list_ideas(call: Call) -> Page[IdeaOut]:
+    query: IdeaQuery = call.query
+    # Everyone, admins included, lists their own ideas here; admin reports live under /api/admin/stats.
+    statement = select(Idea).where(Idea.user_id == call.me.id)
+    if query.category:
+        statement = statement.where(Idea.category == query.category)
+    if query.selected is not None:
+        statement = statement.where(Idea.user_selected.is_(query.selected))
+    rows, next_cursor = await paginate(call.db, statement, Idea, limit=query.limit, cursor=query.cursor)
+    return Page[IdeaOut](items=[IdeaOut.model_validate(row) for row in rows], next_cursor=next_cursor)
+
+
+async def get_idea(call: Call) -> IdeaOut:
+    return IdeaOut.model_validate(await get_owned(call.db, Idea, call.params["id"], call.me))
+
+
+async def _own_idea(call: Call, *, for_update: bool = False) -> Idea:
+    """The idea if the caller owns it: 404 for other users, 403 for an admin (who can see it)."""
+    idea = await get_owned(call.db, Idea, call.params["id"], call.me, for_update=for_update)
+    if idea.user_id != call.me.id:
+        raise Forbidden("Only the idea's owner can change or refine it")
+    return idea
+
+
+async def update_idea(call: Call) -> IdeaOut:
+    idea = await _own_idea(call, for_update=True)
+    changes = call.body.changes()
+    if changes:
+        call.details = {"fields": sorted(changes)}
+        for name, value in changes.items():
+            setattr(idea, name, value)
+        await call.db.flush()
+        await call.db.refresh(idea)  # updated_at is set by the database
+    return IdeaOut.model_validate(idea)
+
+
+async def refine_idea(call: Call) -> IdeaOut:
+    body: IdeaRefineIn = call.body
+    parent = await _own_idea(call)
+    await ratelimit.hit(call.db, f"ideas:{call.me.id}", limit=IDEA_CALLS_PER_HOUR, window=WINDOW)
+    refined = await ai.refine_idea(parent, body.instructions)
+    (row,) = await ai.store_ideas(
+        call.db,
+        user_id=call.me.id,
+        project_id=parent.project_id,
+        category=parent.category,
+        prompt=body.instructions,
+        ideas=[refined],
+        parent=parent,
+    )
+    call.entity_id = row.id
+    call.details = {"parent_id": parent.id, "source": row.source}
+    return IdeaOut.model_validate(row)
+
+
+ENDPOINTS = [
+    post(
+        "/api/ideas/generate",
+        generate_ideas,
+        body=IdeaGenerateIn,
+        response=IdeasOut,
+        entity="idea",
+        errors=(404, 422, 429),
+        summary="Generate project ideas",
+    ),
+    get("/api/ideas", list_ideas, query=IdeaQuery, response=Page[IdeaOut], summary="List your ideas"),
+    get(
+        "/api/ideas/{id:int}", get_idea, response=IdeaOut, entity="idea", errors=(404,), summary="Get an idea"
+    ),
+    patch(
+        "/api/ideas/{id:int}",
+        update_idea,
+        body=IdeaUpdate,
+        response=IdeaOut,
+        entity="idea",
+        errors=(403, 404, 422),
+        summary="Select or rate an idea",
+    ),
+    post(
+        "/api/ideas/{id:int}/refine",
+        refine_idea,
+        body=IdeaRefineIn,
+        response=IdeaOut,
+        entity="idea",
+        errors=(403, 404, 422, 429),
+        summary="Refine an idea into a new one",
+    ),
+]
+
+app = create_app(ENDPOINTS)
+__getattr__ = lambda_handler(app)  # `handler` for AWS Lambda, built on first use
