@@ -33,7 +33,7 @@ async def generate_ideas(call: Call) -> IdeasOut:
     await ratelimit.hit(call.db, f"ideas:{call.me.id}", limit=IDEA_CALLS_PER_HOUR, window=WINDOW)
     interests = _unique_interests(body.interests)
     avoid = await ai.recent_idea_titles(call.db, call.me.id)
-    ideas = await ai.generate_ideas(body.category, interests, body.complexity, body.count, avoid)
+    ideas = await ai.generate_ideas(body.category, interests, body.complexity, body.count, avoid, call.db)
     rows = await ai.store_ideas(
         call.db,
         user_id=call.me.id,
@@ -87,7 +87,7 @@ async def refine_idea(call: Call) -> IdeaOut:
     body: IdeaRefineIn = call.body
     parent = await _own_idea(call)
     await ratelimit.hit(call.db, f"ideas:{call.me.id}", limit=IDEA_CALLS_PER_HOUR, window=WINDOW)
-    refined = await ai.refine_idea(parent, body.instructions)
+    refined = await ai.refine_idea(parent, body.instructions, call.db)
     (row,) = await ai.store_ideas(
         call.db,
         user_id=call.me.id,

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib import config
+from lib.db import release
 from lib.idea_catalogue import COMPLEXITIES, MAX_STACK, builtin_ideas, refine_builtin
 from lib.intents import parse_idea_request
 from lib.log import get_logger
@@ -59,9 +60,17 @@ def provider_config() -> ProviderConfig | None:
     )
 
 
-async def complete(provider: ProviderConfig, messages: list[dict[str, str]]) -> str | None:
-    """The provider's reply text; None on timeout, transport error, non-2xx or a malformed/empty body."""
+async def complete(
+    provider: ProviderConfig, messages: list[dict[str, str]], db: AsyncSession | None = None
+) -> str | None:
+    """The provider's reply text; None on timeout, transport error, non-2xx or a malformed/empty body.
+
+    With `db`, the request's transaction is committed first, so no pooled connection waits on us.
+    """
     import httpx  # only requests that reach the provider pay for importing httpx
+
+    if db is not None:
+        await release(db)
 
     try:
         async with httpx.AsyncClient(timeout=provider.timeout) as client:
@@ -193,12 +202,13 @@ async def _provider_ideas(
     complexity: str | None,
     count: int,
     avoid_titles: list[str],
+    db: AsyncSession | None,
 ) -> list[GeneratedIdea]:
     prompt = ideas_prompt(category, interests, complexity, count)
     if avoid_titles:
         prompt += "\nDo not repeat these titles: " + "; ".join(avoid_titles[:30])
     content = await complete(
-        provider, [{"role": "system", "content": IDEAS_SYSTEM}, {"role": "user", "content": prompt}]
+        provider, [{"role": "system", "content": IDEAS_SYSTEM}, {"role": "user", "content": prompt}], db
     )
     taken = {title.casefold() for title in avoid_titles}
     ideas: list[GeneratedIdea] = []
@@ -225,12 +235,17 @@ def _builtin(
 
 
 async def generate_ideas(
-    category: str, interests: list[str], complexity: str | None, count: int, avoid_titles: list[str]
+    category: str,
+    interests: list[str],
+    complexity: str | None,
+    count: int,
+    avoid_titles: list[str],
+    db: AsyncSession | None = None,
 ) -> list[GeneratedIdea]:
     """`count` distinct ideas: the provider's valid ones first, topped up from the built-in catalogue."""
     provider = provider_config()
     ideas = (
-        await _provider_ideas(provider, category, interests, complexity, count, avoid_titles)
+        await _provider_ideas(provider, category, interests, complexity, count, avoid_titles, db)
         if provider
         else []
     )
@@ -246,7 +261,7 @@ REFINE_SYSTEM = (
 )
 
 
-async def refine_idea(parent: Idea, instructions: str) -> GeneratedIdea:
+async def refine_idea(parent: Idea, instructions: str, db: AsyncSession | None = None) -> GeneratedIdea:
     """A refined version of `parent`: the provider's if it answers well, else a built-in refinement."""
     provider = provider_config()
     if provider is not None:
@@ -262,6 +277,7 @@ async def refine_idea(parent: Idea, instructions: str) -> GeneratedIdea:
                 {"role": "system", "content": REFINE_SYSTEM},
                 {"role": "user", "content": f"Idea: {json.dumps(original)}\nInstructions: {instructions}"},
             ],
+            db,
         )
         if entries := parse_provider_ideas(content):
             entry = entries[0]
@@ -519,7 +535,7 @@ async def _answer_ideas(db: AsyncSession, user: User, message: str, project: Pro
     interests = request.interests + [str(tech) for tech in (project.tech_stack if project else [])]
     count = min(request.count or CHAT_IDEAS_DEFAULT, CHAT_IDEAS_MAX)
     avoid = await recent_idea_titles(db, user.id)
-    ideas = await generate_ideas(category, interests[:10], request.complexity, count, avoid)
+    ideas = await generate_ideas(category, interests[:10], request.complexity, count, avoid, db)
     provider = provider_config()
     provided = [idea for idea in ideas if idea.source == PROVIDER]
     source = BUILTIN if provider is None else PROVIDER if provided else FALLBACK
@@ -552,7 +568,7 @@ async def answer(
     if project is not None:
         system += f"\nThe student's project: “{project.title}” (category {project.category})."
     system += f"\nDetected intent: {intent}.\nFacts from Launchpad:\n{facts}"
-    content = await complete(provider, _chat_messages(system, history, message))
+    content = await complete(provider, _chat_messages(system, history, message), db)
     if content is None:
         return Answer(reply=facts, source=FALLBACK, model=None)
     return Answer(reply=content[:MAX_REPLY_CHARS], source=PROVIDER, model=provider.model)

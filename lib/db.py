@@ -195,9 +195,27 @@ async def dispose_engine() -> None:
 
 @asynccontextmanager
 async def session() -> AsyncIterator[AsyncSession]:
-    """One transaction: committed when the block succeeds, rolled back when it raises."""
-    async with AsyncSession(get_engine(), expire_on_commit=False) as db, db.begin():
-        yield db
+    """A unit of work: committed when the block succeeds, rolled back when it raises.
+
+    The connection is taken on the first statement and returned at the end (or at `release`).
+    """
+    async with AsyncSession(get_engine(), expire_on_commit=False) as db:
+        try:
+            yield db
+        except BaseException:
+            await db.rollback()
+            raise
+        await db.commit()
+
+
+async def release(db: AsyncSession) -> None:
+    """Commit what the session did so far and hand its connection back to the pool.
+
+    For a request about to wait on the network (the AI provider): a pool of five must not
+    sit idle behind a slow outside call. The session's next statement starts a new transaction.
+    """
+    if db.in_transaction():
+        await db.commit()
 
 
 def violated_constraint(error: exc.IntegrityError) -> str | None:

@@ -458,3 +458,40 @@ def test_modules_that_do_not_call_the_provider_do_not_import_httpx() -> None:
         [PYTHON, "-c", code], cwd=ROOT, env=subprocess_env(), capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+
+
+async def _open_transactions(database_url: str) -> int:
+    """Connections of this database sitting idle inside a transaction (holding a pooled slot)."""
+    import asyncpg
+
+    from lib.db import database_target
+
+    target = database_target(database_url)
+    dsn = target.url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn, statement_cache_size=0)
+    try:
+        return await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND state = 'idle in transaction' AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await conn.close()
+
+
+async def test_no_transaction_stays_open_while_the_provider_thinks(
+    client, alice, use_provider, database_url
+) -> None:  # type: ignore[no-untyped-def]
+    use_provider()
+    seen: list[int] = []
+
+    async def slow_answer(request: httpx.Request) -> httpx.Response:
+        seen.append(await _open_transactions(database_url))
+        return completion("Plans start at 2,999.")
+
+    with respx.mock(assert_all_called=True) as router:
+        router.post(AI_URL).mock(side_effect=slow_answer)
+        response = await chat(client, alice, "How much does the premium plan cost?")
+    assert response.status_code == 200 and response.json()["reply"] == "Plans start at 2,999."
+    assert seen == [0]  # the request's reads were committed and its connection returned first
+    rows = await session_rows(response.json()["session_id"])
+    assert [row.message_type for row in rows] == ["user", "bot"]
