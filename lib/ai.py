@@ -30,8 +30,6 @@ log = get_logger("ai")
 
 PROVIDER, BUILTIN, FALLBACK = "provider", "builtin", "fallback"
 CONTEXT_MESSAGES = 10
-# vercel.json gives a function 10 s: a slower provider would be killed before the fallback could answer.
-MAX_PROVIDER_SECONDS = 8.0
 MAX_REPLY_CHARS = 8000
 CHAT_IDEAS_DEFAULT, CHAT_IDEAS_MAX = 3, 5
 DEFAULT_CHAT_CATEGORY = "ml"
@@ -56,7 +54,7 @@ def provider_config() -> ProviderConfig | None:
         url=settings.ai_api_url,
         key=settings.ai_api_key,
         model=settings.ai_model[:MODEL_NAME_CHARS],
-        timeout=min(settings.ai_timeout_seconds, MAX_PROVIDER_SECONDS),
+        timeout=settings.ai_timeout_seconds,
     )
 
 
