@@ -1,0 +1,109 @@
+"""The OpenAPI document: valid 3.1, generated from the route tables, covering every API.md endpoint."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import httpx
+import pytest
+from openapi_spec_validator import validate
+
+from tests.support import PYTHON, ROOT, subprocess_env
+
+API_MD = ROOT.parent / "shared" / "API.md"
+
+
+@pytest.fixture
+async def spec(client: httpx.AsyncClient) -> dict:
+    response = await client.get("/api/openapi.json")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    return response.json()
+
+
+async def test_document_is_valid_openapi_31(spec: dict) -> None:
+    assert spec["openapi"].startswith("3.1")
+    validate(spec)
+
+
+def _routes_served() -> set[tuple[str, str]]:
+    """(METHOD, path) of every route every function's app actually serves."""
+    from api.openapi import _load, function_files
+    from lib.openapi import openapi_path
+
+    served = set()
+    for path in function_files():
+        app = _load(path).app
+        for route in app.routes:
+            for method in route.methods - {"HEAD"}:
+                served.add((method, openapi_path(route.path)))
+    return served
+
+
+async def test_document_and_functions_describe_the_same_routes(spec: dict) -> None:
+    documented = {(method.upper(), path) for path, ops in spec["paths"].items() for method in ops}
+    assert documented == _routes_served()
+
+
+def _api_md_endpoints() -> set[tuple[str, str]]:
+    """(METHOD, path) pairs from the endpoint table of ../shared/API.md."""
+    endpoints = set()
+    for line in API_MD.read_text().splitlines():
+        match = re.match(r"\|\s*([A-Z/]+)\s+(/api/\S+)\s*\|", line)
+        if not match:
+            continue
+        methods, path = match.groups()
+        path = path.replace("{report}", "active-users")  # each report is its own documented path
+        for method in methods.split("/"):
+            endpoints.add((method, path))
+    return endpoints
+
+
+@pytest.mark.skipif(not API_MD.exists(), reason="../shared/API.md is not beside the checkout")
+async def test_every_api_md_endpoint_is_documented(spec: dict) -> None:
+    documented = {(method.upper(), path) for path, ops in spec["paths"].items() for method in ops}
+    expected = _api_md_endpoints()
+    assert len(expected) >= 40  # the table was really read
+    missing = {(m, p) for m, p in expected if (m, p) not in documented}
+    assert missing == set()
+
+
+async def test_operations_carry_limits_security_and_error_shapes(spec: dict) -> None:
+    create_project = spec["paths"]["/api/projects"]["post"]
+    body_ref = create_project["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body = spec["components"]["schemas"][body_ref.rsplit("/", 1)[1]]
+    assert body["properties"]["title"]["maxLength"] == 200
+    assert create_project["security"] == [{"bearerAuth": []}]
+    for status in ("401", "422", "400", "413"):
+        error = create_project["responses"][status]["content"]["application/json"]["schema"]
+        assert error == {"$ref": "#/components/schemas/Error"}
+    limit = next(p for p in spec["paths"]["/api/projects"]["get"]["parameters"] if p["name"] == "limit")
+    assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 100)
+    assert "403" in spec["paths"]["/api/admin/stats/active-users"]["get"]["responses"]
+    assert spec["paths"]["/api/health"]["get"]["security"] == []
+    frm = [p["name"] for p in spec["paths"]["/api/meetings"]["get"]["parameters"]]
+    assert "from" in frm and "to" in frm
+
+
+async def test_docs_page_renders_offline(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/docs")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    assert "/api/projects/{id}" in response.text
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", response.text)  # no CDN assets
+
+
+PROBE = """
+import sys, json
+sys.path.insert(0, %r)
+import api.projects
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("api.") or m == "lib.openapi")))
+"""
+
+
+def test_other_functions_do_not_import_the_openapi_machinery() -> None:
+    run = subprocess.run(
+        [PYTHON, "-c", PROBE % str(ROOT)], env=subprocess_env(), capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == '["api.projects"]'
