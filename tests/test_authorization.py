@@ -1,0 +1,211 @@
+"""Who may call what: every route of every function by {anonymous, owner, other user, admin}.
+
+The table below is the single source: a route a function serves without a row here fails
+`test_every_route_has_a_row`, so no new endpoint ships without its authorization cells.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from lib.db import session
+from lib.models import AdminRequest, ChatbotMessage, Idea, Meeting, Order, Plan, Project, Service, Synopsis
+from tests.support import DEFAULT_PASSWORD, create_account
+
+ACTORS = ("anonymous", "owner", "other", "admin")
+Body = Callable[[dict[str, Any], str], Any] | None
+
+
+def row(anonymous: int, owner: int, other: int, admin: int, body: Body = None) -> tuple[dict[str, int], Body]:
+    return {"anonymous": anonymous, "owner": owner, "other": other, "admin": admin}, body
+
+
+def same(status: int, body: Body = None) -> tuple[dict[str, int], Body]:
+    return row(status, status, status, status, body)
+
+
+def user_route(success: int = 200, body: Body = None) -> tuple[dict[str, int], Body]:
+    """Any signed-in user: their own collection or a new row of their own."""
+    return row(401, success, success, success, body)
+
+
+def owned(success: int = 200, body: Body = None, admin: int | None = None) -> tuple[dict[str, int], Body]:
+    """A row of the owner's: another user gets 404 (never 403), an admin may act on it."""
+    return row(401, success, 404, success if admin is None else admin, body)
+
+
+def admin_only(success: int = 200, body: Body = None) -> tuple[dict[str, int], Body]:
+    return row(401, 403, 403, success, body)
+
+
+def in_a_week() -> str:
+    return (datetime.now(UTC) + timedelta(days=7)).isoformat()
+
+
+MATRIX: dict[str, tuple[dict[str, int], Body]] = {
+    "GET /api/health": same(200),
+    "GET /api/openapi.json": same(200),
+    "GET /api/docs": same(200),
+    "POST /api/auth/register": same(
+        201,
+        lambda ids, actor: {
+            "email": f"new-{actor}@example.com",
+            "password": "long enough pw",
+            "full_name": "N",
+        },
+    ),
+    "POST /api/auth/login": same(
+        200, lambda ids, actor: {"email": "owner@example.com", "password": DEFAULT_PASSWORD}
+    ),
+    "GET /api/auth/me": user_route(),
+    "GET /api/activity": user_route(),
+    "GET /api/projects": user_route(),
+    "POST /api/projects": user_route(201, lambda ids, actor: {"title": "New", "category": "web"}),
+    "GET /api/projects/{id}": owned(),
+    "PATCH /api/projects/{id}": owned(200, lambda ids, actor: {"title": "Renamed"}),
+    "DELETE /api/projects/{id}": owned(204),
+    "GET /api/plans": same(200),
+    "GET /api/plans/{id}": same(200),
+    "POST /api/plans": admin_only(201, lambda ids, actor: {"name": f"Plan {actor}", "price_cents": 100}),
+    "PATCH /api/plans/{id}": admin_only(200, lambda ids, actor: {"description": "Updated"}),
+    "GET /api/services": same(200),
+    "GET /api/services/{id}": same(200),
+    "GET /api/services/mine": user_route(),
+    "POST /api/services": admin_only(
+        201, lambda ids, actor: {"name": f"Service {actor}", "price_cents": 100}
+    ),
+    "PATCH /api/services/{id}": admin_only(200, lambda ids, actor: {"description": "Updated"}),
+    "POST /api/services/{id}/subscribe": user_route(201, lambda ids, actor: {}),
+    "GET /api/orders": user_route(),
+    "POST /api/orders": user_route(201, lambda ids, actor: {"plan_id": ids["plan"]}),
+    "GET /api/orders/{id}": owned(),
+    "PATCH /api/orders/{id}": owned(200, lambda ids, actor: {"status": "cancelled"}),
+    "GET /api/synopsis": user_route(),
+    # The project must be the caller's own: for anyone but its owner it does not exist.
+    "POST /api/synopsis": owned(
+        201, lambda ids, actor: {"project_id": ids["project"], "title": "T", "abstract": "A"}, admin=404
+    ),
+    "GET /api/synopsis/{id}": owned(),
+    "PATCH /api/synopsis/{id}": owned(200, lambda ids, actor: {"title": "Better title"}),
+    "GET /api/meetings": user_route(),
+    "POST /api/meetings": user_route(
+        201, lambda ids, actor: {"scheduled_at": in_a_week(), "duration_minutes": 30, "agenda": "Review"}
+    ),
+    "GET /api/meetings/{id}": owned(),
+    "PATCH /api/meetings/{id}": owned(200, lambda ids, actor: {"status": "cancelled"}),
+    "GET /api/admin-requests": user_route(),
+    "POST /api/admin-requests": user_route(
+        201, lambda ids, actor: {"request_type": "billing", "message": "Hi"}
+    ),
+    "GET /api/admin-requests/{id}": owned(),
+    # Only the author edits the message; an admin answers through a status move instead.
+    "PATCH /api/admin-requests/{id}": owned(200, lambda ids, actor: {"message": "Edited"}, admin=409),
+    "POST /api/chatbot": user_route(200, lambda ids, actor: {"message": "hello"}),
+    "GET /api/chatbot/sessions": user_route(),
+    "GET /api/chatbot/sessions/{session_id}": owned(),
+    "POST /api/ideas/generate": user_route(
+        201, lambda ids, actor: {"category": "ml", "interests": ["vision"], "count": 1}
+    ),
+    "GET /api/ideas": user_route(),
+    "GET /api/ideas/{id}": owned(),
+    # Ideas are the student's own choices: an admin may read them but not rate or refine them.
+    "PATCH /api/ideas/{id}": owned(200, lambda ids, actor: {"rating": 4}, admin=403),
+    "POST /api/ideas/{id}/refine": owned(
+        201, lambda ids, actor: {"instructions": "Make it simpler"}, admin=403
+    ),
+    "GET /api/admin/stats/active-users": admin_only(),
+    "GET /api/admin/stats/failed-actions": admin_only(),
+    "GET /api/admin/stats/chatbot-daily": admin_only(),
+    "GET /api/admin/stats/chatbot-response-times": admin_only(),
+    "GET /api/admin/stats/idea-categories": admin_only(),
+    "GET /api/admin/stats/recent-ideas": admin_only(),
+    # A user's or admin's bearer token is not the cron secret.
+    "GET /api/cron/archive": same(401),
+}
+
+# Which seeded row an `{id}` in each path names.
+PATH_IDS = {
+    "/api/projects/{id}": "project",
+    "/api/plans/{id}": "plan",
+    "/api/services/{id}": "service",
+    "/api/services/{id}/subscribe": "service",
+    "/api/orders/{id}": "order",
+    "/api/synopsis/{id}": "synopsis",
+    "/api/meetings/{id}": "meeting",
+    "/api/admin-requests/{id}": "admin_request",
+    "/api/ideas/{id}": "idea",
+    "/api/ideas/{id}/refine": "idea",
+    "/api/chatbot/sessions/{session_id}": "session",
+}
+
+
+def test_every_route_has_a_row() -> None:
+    from api.openapi import all_endpoints
+    from lib.openapi import openapi_path
+
+    served = {f"{e.method} {openapi_path(e.path)}" for e in all_endpoints()}
+    assert served == set(MATRIX), {"missing rows": served - set(MATRIX), "stale rows": set(MATRIX) - served}
+
+
+@pytest.fixture
+async def world(client):  # type: ignore[no-untyped-def]
+    """One of everything, owned by `owner`; `other` is a second student; `admin` an admin."""
+    owner = await create_account("owner@example.com", "Owner")
+    other = await create_account("other@example.com", "Other")
+    admin = await create_account("admin@example.com", "Admin", admin=True)
+    session_id = uuid.uuid4()
+    async with session() as db:
+        plan = Plan(name="Basic", price_cents=1000, currency="INR")
+        service = Service(name="Review", price_cents=500, currency="INR")
+        project = Project(user_id=owner.id, title="Mine", category="web")
+        db.add_all([plan, service, project])
+        await db.flush()
+        rows = {
+            "order": Order(user_id=owner.id, plan_id=plan.id, amount_cents=1000, currency="INR"),
+            "synopsis": Synopsis(
+                user_id=owner.id, project_id=project.id, title="S", abstract="A", status="submitted"
+            ),
+            "meeting": Meeting(
+                user_id=owner.id,
+                scheduled_at=datetime.now(UTC) + timedelta(days=3),
+                duration_minutes=30,
+                agenda="A",
+            ),
+            "admin_request": AdminRequest(user_id=owner.id, request_type="billing", message="Help"),
+            "idea": Idea(user_id=owner.id, title="I", description="D", category="ml", source="builtin"),
+        }
+        db.add_all(rows.values())
+        db.add(ChatbotMessage(user_id=owner.id, session_id=session_id, message_type="user", message="hi"))
+        await db.flush()
+        ids = {name: item.id for name, item in rows.items()}
+    ids |= {"plan": plan.id, "service": service.id, "project": project.id, "session": str(session_id)}
+    return {
+        "ids": ids,
+        "tokens": {"owner": owner.headers, "other": other.headers, "admin": admin.headers, "anonymous": {}},
+    }
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("route", sorted(MATRIX))
+async def test_authorization_cell(client: httpx.AsyncClient, world, route: str, actor: str) -> None:
+    expected, body = MATRIX[route][0][actor], MATRIX[route][1]
+    method, template = route.split(" ", 1)
+    ids = world["ids"]
+    key = PATH_IDS.get(template)
+    path = template.replace("{id}", str(ids[key])).replace("{session_id}", str(ids[key])) if key else template
+    kwargs: dict[str, Any] = {"headers": world["tokens"][actor]}
+    if body is not None:
+        kwargs["json"] = body(ids, actor)
+    response = await client.request(method, path, **kwargs)
+    assert response.status_code == expected, response.text
+    if expected >= 400:
+        assert (
+            response.json()["error"]["code"]
+            in {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict"}[expected]
+        )
