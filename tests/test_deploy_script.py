@@ -26,6 +26,7 @@ DEPLOYMENT_URL = "https://launchpad-abc123.vercel.app"
 # (arguments and the URL migrate.py would use) in $CALL_LOG, so a test sees what ran and in what order.
 FAKE_VERCEL = f"""#!/usr/bin/env bash
 echo "vercel $*" >>"$CALL_LOG"
+if [[ "$1" == build ]]; then exit "${{FAKE_BUILD_EXIT:-0}}"; fi
 if [[ "$1" == deploy ]]; then echo {DEPLOYMENT_URL}; fi
 """
 FAKE_PYTHON = """#!/usr/bin/env bash
@@ -54,6 +55,7 @@ def deploy(fake_tools: dict[str, Path], *args: str, **variables: str) -> subproc
         "HOME": str(fake_tools["home"]),
         "CALL_LOG": str(fake_tools["log"]),
         "PYTHON": str(fake_tools["python"]),
+        "VERCEL_CLI": str(fake_tools["bin"] / "vercel"),
         **variables,
     }
     return subprocess.run(
@@ -196,6 +198,13 @@ def test_run_calls_every_tool_in_order_with_the_direct_url(fake_tools) -> None:
     assert_no_secrets(run)
 
 
+def test_failed_build_leaves_the_database_untouched(fake_tools) -> None:
+    run = deploy(fake_tools, GITHUB_REF_NAME="main", FAKE_BUILD_EXIT="3", **full_settings())
+    assert run.returncode == 3
+    assert [c.split()[:2] for c in calls(fake_tools)] == [["vercel", "pull"], ["vercel", "build"]]
+    assert_no_secrets(run)
+
+
 def test_failed_migration_stops_before_deploy(fake_tools) -> None:
     run = deploy(fake_tools, GITHUB_REF_NAME="feature/x", FAKE_MIGRATE_EXIT="1", **full_settings())
     assert run.returncode != 0
@@ -205,6 +214,15 @@ def test_failed_migration_stops_before_deploy(fake_tools) -> None:
         ["python", "scripts/migrate.py"],
     ]
     assert_no_secrets(run)
+
+
+def test_dry_run_prefers_the_cli_pinned_in_package_json(fake_tools) -> None:
+    run = deploy(fake_tools, "--dry-run", VERCEL_CLI="", **full_settings(GITHUB_REF_NAME="main"))
+    assert run.returncode == 0, run.stderr
+    pinned = (ROOT / "node_modules" / ".bin" / "vercel").exists()
+    expected = "node_modules/.bin/vercel" if pinned else "vercel"
+    assert {line.split()[0] for line in plan(run) if "scripts/migrate.py" not in line} == {expected}
+    assert calls(fake_tools) == []
 
 
 def test_unknown_argument_is_a_usage_error(fake_tools) -> None:
