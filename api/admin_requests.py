@@ -117,6 +117,7 @@ ENDPOINTS = [
     post(
         "/api/admin-requests",
         create_admin_request,
+        transaction=False,
         body=AdminRequestCreate,
         response=AdminRequestOut,
         entity="admin_request",

@@ -69,6 +69,7 @@ ENDPOINTS = [
     post(
         "/api/auth/register",
         register,
+        transaction=False,
         auth="public",
         body=RegisterIn,
         response=TokenOut,

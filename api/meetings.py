@@ -116,6 +116,7 @@ ENDPOINTS = [
     post(
         "/api/meetings",
         create_meeting,
+        transaction=False,
         body=MeetingCreate,
         response=MeetingOut,
         entity="meeting",

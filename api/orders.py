@@ -83,6 +83,7 @@ ENDPOINTS = [
     post(
         "/api/orders",
         create_order,
+        transaction=False,
         body=OrderCreate,
         response=OrderOut,
         entity="order",
@@ -100,6 +101,7 @@ ENDPOINTS = [
     patch(
         "/api/orders/{id:int}",
         update_order_status,
+        transaction=False,
         body=OrderStatusUpdate,
         response=OrderOut,
         entity="order",

@@ -71,6 +71,7 @@ ENDPOINTS = [
     post(
         "/api/projects",
         create_project,
+        transaction=False,
         body=ProjectCreate,
         response=ProjectOut,
         entity="project",
@@ -88,6 +89,7 @@ ENDPOINTS = [
     patch(
         "/api/projects/{id:int}",
         update_project,
+        transaction=False,
         body=ProjectUpdate,
         response=ProjectOut,
         entity="project",
@@ -97,6 +99,7 @@ ENDPOINTS = [
     delete(
         "/api/projects/{id:int}",
         delete_project,
+        transaction=False,
         entity="project",
         errors=(404,),
         summary="Soft-delete a project",

@@ -115,6 +115,7 @@ ENDPOINTS = [
     post(
         "/api/synopsis",
         create_synopsis,
+        transaction=False,
         body=SynopsisCreate,
         response=SynopsisOut,
         entity="synopsis",

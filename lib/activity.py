@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import insert
@@ -84,29 +85,33 @@ async def log_activity(
     status: str = "success",
     **metadata: Any,
 ) -> None:
-    """Add an activity row inside the caller's transaction; if it fails, the write still commits."""
-    row = _row(
-        user_id=user_id,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        details=details,
-        status=status,
-        **metadata,
-    )
+    """Add one activity row through `db`; a row that cannot be written is logged, never raised."""
     try:
-        async with db.begin_nested():
-            await db.execute(insert(ActivityLog).values(**row))
+        row = _row(
+            user_id=user_id,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            details=details,
+            status=status,
+            **metadata,
+        )
+        json.dumps(row["details"])  # refuse what JSONB cannot hold before it reaches SQL
+        await db.execute(insert(ActivityLog).values(**row))
     except Exception as error:
         log.error("activity_log_failed", action=action, error=type(error).__name__)
 
 
-async def record_in_own_transaction(**fields: Any) -> None:
-    """Record an activity row in a fresh transaction (after a failed request rolled back)."""
+async def record(**fields: Any) -> None:
+    """Write an activity row on its own, after the request's transaction committed or rolled back.
+
+    A single INSERT is atomic by itself, so it runs without BEGIN/COMMIT (one round trip), and a
+    failure here never undoes or fails the user's request.
+    """
     from lib.db import session
 
     try:
-        async with session() as db:
-            await db.execute(insert(ActivityLog).values(**_row(**fields)))
-    except Exception as error:
+        async with session(autocommit=True) as db:
+            await log_activity(db, **fields)
+    except Exception as error:  # e.g. the database went away between the write and its log row
         log.error("activity_log_failed", action=fields.get("action"), error=type(error).__name__)

@@ -194,12 +194,16 @@ async def dispose_engine() -> None:
 
 
 @asynccontextmanager
-async def session() -> AsyncIterator[AsyncSession]:
+async def session(*, autocommit: bool = False) -> AsyncIterator[AsyncSession]:
     """A unit of work: committed when the block succeeds, rolled back when it raises.
 
     The connection is taken on the first statement and returned at the end (or at `release`).
+    `autocommit=True` sends no BEGIN/COMMIT: for reads and single-statement writes, which
+    PostgreSQL makes atomic on their own, it saves two round trips.
     """
-    async with AsyncSession(get_engine(), expire_on_commit=False) as db:
+    engine = get_engine()
+    bind = engine.execution_options(isolation_level="AUTOCOMMIT") if autocommit else engine
+    async with AsyncSession(bind, expire_on_commit=False) as db:
         try:
             yield db
         except BaseException:

@@ -90,6 +90,9 @@ class Endpoint:
     summary: str = ""
     media_type: str = "application/json"
     database: bool = True  # False: the handler needs no transaction (and works without a database)
+    # False for a write whose handler issues exactly one writing statement: PostgreSQL makes that
+    # statement atomic by itself, so BEGIN/COMMIT (two round trips) would buy nothing.
+    transaction: bool = True
 
     @property
     def action(self) -> str:
@@ -201,7 +204,7 @@ async def _record_failure(
         return  # nowhere to write it; the structured log carries it
     from lib import activity
 
-    await activity.record_in_own_transaction(
+    await activity.record(
         user_id=call.actor_id if call else None,
         action=endpoint.action,
         entity_type=endpoint.entity,
@@ -224,7 +227,8 @@ def _route(endpoint: Endpoint) -> Route:
             if not endpoint.database:
                 result = await endpoint.handler(Call(request=request, db=None, user=None, params=params))  # type: ignore[arg-type]
                 return result if isinstance(result, Response) else json_response(result, endpoint.status)
-            async with session() as db:
+            # Reads and single-statement writes run without BEGIN/COMMIT; other writes are one transaction.
+            async with session(autocommit=not (endpoint.is_write and endpoint.transaction)) as db:
                 user = None
                 if endpoint.auth != "public":
                     from lib import auth  # only functions with private routes pay for it
@@ -238,18 +242,18 @@ def _route(endpoint: Endpoint) -> Route:
                 if endpoint.body is not None:
                     call.body = parse_model(endpoint.body, await read_json(request), "body")
                 result = await endpoint.handler(call)
-                if endpoint.is_write:
-                    from lib import activity
+            if endpoint.is_write:
+                from lib import activity
 
-                    await activity.log_activity(
-                        db,
-                        user_id=call.actor_id,
-                        action=endpoint.action,
-                        entity_type=endpoint.entity,
-                        entity_id=call.entity_id if call.entity_id is not None else params.get("id"),
-                        details=call.details,
-                        **request_metadata(request, started),
-                    )
+                # After the commit, on its own: a log row that fails never fails the write.
+                await activity.record(
+                    user_id=call.actor_id,
+                    action=endpoint.action,
+                    entity_type=endpoint.entity,
+                    entity_id=call.entity_id if call.entity_id is not None else params.get("id"),
+                    details=call.details,
+                    **request_metadata(request, started),
+                )
         except Exception as raw_error:
             error = _as_app_error(raw_error)
             if isinstance(error, InternalError) and error is not raw_error:
@@ -326,7 +330,7 @@ async def _record_unrouted_error(scope: Scope, status: int, started: float) -> N
     action = {404: "route_not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
         status, "http_error"
     )
-    await activity.record_in_own_transaction(
+    await activity.record(
         user_id=None,
         action=action,
         status="error" if status >= 500 else "failed",

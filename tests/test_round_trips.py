@@ -1,0 +1,74 @@
+"""Round trips per request, counted on the wire between a warm function and PostgreSQL."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.support import PYTHON, ROOT, create_account, free_port, subprocess_env
+from tests.wire import RoundTripProxy
+
+
+@pytest.fixture(scope="module")
+def counted_server(pg_server: str, database_url: str) -> Iterator[tuple[str, RoundTripProxy]]:
+    """The dev server (every function) talking to the test database through the counting proxy."""
+    from tests.conftest import TEST_DB
+
+    proxy = RoundTripProxy(pg_server)
+    port = free_port()
+    env = subprocess_env(DATABASE_URL=proxy.url(TEST_DB), DB_POOLER="off", LOG_LEVEL="warning")
+    server = subprocess.Popen(
+        [PYTHON, str(ROOT / "scripts/dev.py"), "--skip-setup", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{base}/api/health", timeout=2)
+            break
+        except httpx.TransportError:
+            assert server.poll() is None and time.monotonic() < deadline, "dev server did not start"
+            time.sleep(0.2)
+    yield base, proxy
+    server.terminate()
+    server.wait(timeout=20)
+    proxy.close()
+
+
+def measure(proxy: RoundTripProxy, send) -> tuple[int, list[str]]:  # type: ignore[no-untyped-def]
+    """Round trips of one warm request (run twice first so prepared statements are cached)."""
+    send()
+    send()
+    proxy.reset()
+    response = send()
+    assert response.status_code < 400, response.text
+    time.sleep(0.05)  # let the proxy thread note the last bytes
+    return proxy.round_trips(), list(proxy.statements)
+
+
+async def test_round_trips_per_request(counted_server, client) -> None:
+    base, proxy = counted_server
+    user = await create_account("wire@example.com", "Wire")
+    with httpx.Client(base_url=base, headers=user.headers, timeout=10) as http:
+        project = http.post("/api/projects", json={"title": "Wire", "category": "web"}).json()
+
+        get_trips, get_sql = measure(proxy, lambda: http.get(f"/api/projects/{project['id']}"))
+        list_trips, _ = measure(proxy, lambda: http.get("/api/projects?status=draft"))
+        write_trips, write_sql = measure(
+            proxy, lambda: http.post("/api/projects", json={"title": "Another", "category": "web"})
+        )
+
+    # A read: the caller's user row, then the query; no BEGIN/COMMIT, no ping for a busy connection.
+    assert get_trips == 2, get_sql
+    assert not any(s.strip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")) for s in get_sql), get_sql
+    assert list_trips == 2
+    # A one-statement write: user, INSERT (atomic on its own), then its activity row.
+    assert write_trips == 3, write_sql
+    assert not any(s.strip().upper().startswith("BEGIN") for s in write_sql), write_sql
