@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 # Python 3.12 (Vercel's runtime): .python-version makes pyenv's `python` resolve to it.
 PYTHON312 ?= $(shell command -v python3.12 2>/dev/null || (command -v pyenv >/dev/null && pyenv which python3.12 2>/dev/null) || echo python3)
 
-.PHONY: dev test lint format migrate seed clean
+.PHONY: dev test lint format migrate seed clean vercel-build
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
@@ -29,6 +29,13 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# `vercel build` by Vercel's own CLI (pinned in package.json) in a throwaway copy of the work tree,
+# offline and with no Vercel login; then the output is checked: function sizes against the 225 MiB
+# limit, bundled dependencies, excludeFiles, the built route table, one request through a trampoline.
+vercel-build: $(STAMP)
+	@test -x node_modules/.bin/vercel || npm ci --no-audit --no-fund
+	$(PY) scripts/bundle_report.py --build
 
 migrate: $(STAMP)
 	$(PY) scripts/migrate.py

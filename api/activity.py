@@ -40,6 +40,7 @@ ENDPOINTS = [
         list_activity,
         query=ActivityQuery,
         response=Page[ActivityOut],
+        errors=(403,),  # `archived=true` is for admins only
         summary="Activity log (own; admins all)",
     ),
 ]

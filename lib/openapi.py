@@ -165,7 +165,10 @@ def build_document(
         "info": {
             "title": title,
             "version": version,
-            "description": "Backend of a student project marketplace. Every error uses the `Error` shape.",
+            "description": (
+                "Backend of a student project marketplace. Every error uses the `Error` shape. "
+                "Unknown query parameters are ignored; one sent more than once takes its last value."
+            ),
         },
         "servers": [{"url": "/"}],
         "paths": dict(sorted(paths.items())),

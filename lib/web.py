@@ -149,7 +149,8 @@ async def read_json(request: Request) -> Any:
         raise BadRequest("Content-Type must be application/json")
     raw = await request.body()
     try:
-        return json.loads(raw)
+        # Decoded as UTF-8 first: `json.loads(bytes)` would also guess UTF-16/32 (RFC 8259: UTF-8 only).
+        return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise BadRequest("Request body is not valid JSON") from None
 

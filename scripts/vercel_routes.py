@@ -17,7 +17,8 @@ class Rewrite:
 
 
 def compile_source(source: str) -> re.Pattern[str]:
-    """path-to-regexp as Vercel uses it: `:name` is one segment, `:name*` zero or more."""
+    """path-to-regexp as Vercel uses it: `:name` is one segment, `:name*` zero or more; strict, so no
+    trailing slash (Vercel's compiled `^/api/docs$` refuses `/api/docs/`)."""
     regex = ""
     for segment in source.strip("/").split("/"):
         if segment.startswith(":") and segment.endswith("*"):
@@ -26,7 +27,7 @@ def compile_source(source: str) -> re.Pattern[str]:
             regex += r"/[^/]+"
         else:
             regex += "/" + re.escape(segment)
-    return re.compile(f"^{regex}/?$")
+    return re.compile(f"^{regex}$")
 
 
 def load_rewrites(config_path: Path = ROOT / "vercel.json") -> list[Rewrite]:

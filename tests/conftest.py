@@ -160,3 +160,6 @@ async def admin(client):  # type: ignore[no-untyped-def]
     from tests.support import create_account
 
     return await create_account("admin@example.com", "Admin", admin=True)
+
+
+pytest_plugins = ["tests.log_hygiene"]  # no password, token or key in any log line (test_zz_log_hygiene)
