@@ -12,13 +12,13 @@ from sqlalchemy.pool import NullPool
 
 from lib.config import get_settings
 from lib.db import database_target
-from lib.models import Base
+from lib.models import load_all
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-target_metadata = Base.metadata
+target_metadata = load_all().metadata
 
 
 def _migration_url() -> str:

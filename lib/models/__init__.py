@@ -1,35 +1,47 @@
-"""All tables; importing this package registers every model on `Base.metadata`."""
+"""The tables. Each model lives in its own module and is imported only where it is used.
 
-from lib.models.activity_logs import ActivityLog, ActivityLogArchive
-from lib.models.admin_requests import AdminRequest
+A function's cold start pays only for the models it touches; `Base.metadata` holds every table
+once `load_all()` has run (Alembic, tests). `from lib.models import Project` still works, lazily.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from lib.models.base import Base
-from lib.models.chatbot_history import ChatbotMessage, ChatbotMessageArchive
-from lib.models.idea_generation_history import Idea
-from lib.models.meetings import Meeting
-from lib.models.orders import Order
-from lib.models.plans import Plan
-from lib.models.projects import Project
-from lib.models.rate_limits import RateLimitHit
-from lib.models.services import Service
-from lib.models.synopsis import Synopsis
-from lib.models.user_services import UserService
-from lib.models.users import User
 
-__all__ = [
-    "ActivityLog",
-    "ActivityLogArchive",
-    "AdminRequest",
-    "Base",
-    "ChatbotMessage",
-    "ChatbotMessageArchive",
-    "Idea",
-    "Meeting",
-    "Order",
-    "Plan",
-    "Project",
-    "RateLimitHit",
-    "Service",
-    "Synopsis",
-    "User",
-    "UserService",
-]
+# Model name -> module that defines it.
+_MODULES = {
+    "ActivityLog": "activity_logs",
+    "ActivityLogArchive": "activity_logs",
+    "AdminRequest": "admin_requests",
+    "ChatbotMessage": "chatbot_history",
+    "ChatbotMessageArchive": "chatbot_history",
+    "Idea": "idea_generation_history",
+    "Meeting": "meetings",
+    "Order": "orders",
+    "Plan": "plans",
+    "Project": "projects",
+    "RateLimitHit": "rate_limits",
+    "Service": "services",
+    "Synopsis": "synopsis",
+    "User": "users",
+    "UserService": "user_services",
+}
+
+__all__ = ["Base", "load_all", *_MODULES]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lib.models' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"lib.models.{module}"), name)
+
+
+def load_all() -> type[Base]:
+    """Import every model so `Base.metadata` describes the whole schema; returns `Base`."""
+    for module in sorted(set(_MODULES.values())):
+        importlib.import_module(f"lib.models.{module}")
+    return Base

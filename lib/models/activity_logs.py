@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String,
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lib.models import users  # noqa: F401  (referenced tables: their foreign keys resolve)
 from lib.models.base import Base, created_at_column, id_column, one_of
 from lib.models.statuses import ACTIVITY_STATUSES
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lib.models import projects, users  # noqa: F401  (referenced tables: their foreign keys resolve)
 from lib.models.base import Base, created_at_column, id_column, one_of
 from lib.models.statuses import MESSAGE_TYPES
 

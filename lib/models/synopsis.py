@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lib.models import projects, users  # noqa: F401  (referenced tables: their foreign keys resolve)
 from lib.models.base import Base, created_at_column, id_column, one_of, updated_at_column
 from lib.models.statuses import SYNOPSIS_STATUSES
 
