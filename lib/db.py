@@ -170,7 +170,12 @@ def create_engine_for(settings: Settings, url: str | None = None) -> AsyncEngine
     )
     _install_idle_ping(engine, settings.db_idle_ping_seconds)
     _install_slow_query_log(engine, settings.slow_query_ms)
+    _behind_pooler[engine] = target.behind_pooler
     return engine
+
+
+# Engines that reach the database through a transaction-mode pooler.
+_behind_pooler: weakref.WeakKeyDictionary[AsyncEngine, bool] = weakref.WeakKeyDictionary()
 
 
 # One engine per running event loop: a pooled connection belongs to the loop that opened it.
@@ -199,9 +204,12 @@ async def session(*, autocommit: bool = False) -> AsyncIterator[AsyncSession]:
 
     The connection is taken on the first statement and returned at the end (or at `release`).
     `autocommit=True` sends no BEGIN/COMMIT: for reads and single-statement writes, which
-    PostgreSQL makes atomic on their own, it saves two round trips.
+    PostgreSQL makes atomic on their own, it saves two round trips (direct connections only).
     """
     engine = get_engine()
+    # Not behind a transaction-mode pooler: there a statement's prepare and execute must share a
+    # transaction, or the pooler may hand them different server connections.
+    autocommit = autocommit and not _behind_pooler.get(engine, False)
     bind = engine.execution_options(isolation_level="AUTOCOMMIT") if autocommit else engine
     async with AsyncSession(bind, expire_on_commit=False) as db:
         try:

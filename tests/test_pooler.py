@@ -17,7 +17,8 @@ from lib.db import session
 
 async def one(n):
     try:
-        async with session() as db:
+        # Half as reads run (autocommit requested), half as writes run (a transaction).
+        async with session(autocommit=n %% 2 == 0) as db:
             # Parameterised statements of several shapes: each is prepared by asyncpg.
             await db.execute(text("SELECT count(*) FROM users WHERE id > :n"), {"n": n})
             statement = text("SELECT CAST(:a AS int) + CAST(:b AS int), CAST(:s AS text)")
