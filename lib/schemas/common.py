@@ -64,7 +64,7 @@ class NoNul(BaseModel):
 class Input(NoNul):
     """Base of every request body: unknown fields are errors, text is trimmed, NUL is refused."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class Patch(Input):
@@ -87,13 +87,13 @@ class Patch(Input):
 class Output(BaseModel):
     """Base of every response model: built straight from ORM rows."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, defer_build=True)
 
 
 class ListQuery(NoNul):
     """`limit` and `cursor` of every collection; subclasses add the filters."""
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, defer_build=True)
 
     limit: int = Field(20, ge=1, le=100, description="Page size")
     cursor: str | None = Field(None, max_length=200, description="Opaque cursor from `next_cursor`")
