@@ -176,6 +176,15 @@ def create_engine_for(settings: Settings, url: str | None = None) -> AsyncEngine
 
 # Engines that reach the database through a transaction-mode pooler.
 _behind_pooler: weakref.WeakKeyDictionary[AsyncEngine, bool] = weakref.WeakKeyDictionary()
+# Per engine, its AUTOCOMMIT view (same pool), made once rather than per request.
+_autocommit_views: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+def _autocommit_view(engine: AsyncEngine) -> AsyncEngine:
+    view = _autocommit_views.get(engine)
+    if view is None:
+        view = _autocommit_views[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return view
 
 
 # One engine per running event loop: a pooled connection belongs to the loop that opened it.
@@ -210,7 +219,7 @@ async def session(*, autocommit: bool = False) -> AsyncIterator[AsyncSession]:
     # Not behind a transaction-mode pooler: there a statement's prepare and execute must share a
     # transaction, or the pooler may hand them different server connections.
     autocommit = autocommit and not _behind_pooler.get(engine, False)
-    bind = engine.execution_options(isolation_level="AUTOCOMMIT") if autocommit else engine
+    bind = _autocommit_view(engine) if autocommit else engine
     async with AsyncSession(bind, expire_on_commit=False) as db:
         try:
             yield db

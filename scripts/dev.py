@@ -27,6 +27,7 @@ class Dispatcher:
         self.rewrites = rewrites if rewrites is not None else load_rewrites(root / "vercel.json")
         self.modules: dict[Path, ModuleType] = {}
         self.not_found: Any = None
+        self.resolved: dict[str, Path] = {}
 
     def _load(self, path: Path) -> ModuleType:
         module = self.modules.get(path)
@@ -46,7 +47,9 @@ class Dispatcher:
                 await send({"type": "lifespan.startup.complete"})
             await send({"type": "lifespan.shutdown.complete"})
             return
-        target = resolve(scope["path"], self.rewrites, self.root)
+        target = self.resolved.get(scope["path"]) or resolve(scope["path"], self.rewrites, self.root)
+        if target is not None and len(self.resolved) < 10_000:
+            self.resolved[scope["path"]] = target  # misses are not cached: a new api/ file is found
         if target is None:
             if self.not_found is None:
                 from lib.web import create_app
