@@ -143,6 +143,9 @@ def _install_idle_ping(engine: AsyncEngine, idle_seconds: float) -> None:
 
     @event.listens_for(sync_engine, "checkout")
     def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        # A connection the server already closed (terminated backend) is known without a ping.
+        if dbapi_connection.driver_connection.is_closed():
+            raise exc.DisconnectionError("pooled connection was closed by the server")
         last_used = record.info.get("last_used")
         if last_used is None or time.monotonic() - last_used < idle_seconds:
             return

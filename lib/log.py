@@ -23,6 +23,11 @@ _SECRET_TEXT = (
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"), r"\1 " + REDACTED),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),
     (re.compile(r"(?i)(\w+://[^:/@\s]+:)[^@\s]+@"), r"\1" + REDACTED + "@"),
+    # `password=…`, `api_key: …` written into free text (exception messages, SQL comments).
+    (
+        re.compile(r"(?i)\b(pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key)(\s*[=:]\s*)[^\s,;&]+"),
+        r"\1\2" + REDACTED,
+    ),
 )
 
 _configured = False
