@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -90,7 +89,7 @@ def database_target(raw_url: str, pooler: str = "auto", connect_timeout: float =
         # named prepared statement may be missing or already exist there: never keep one.
         connect_args["statement_cache_size"] = 0
         connect_args["prepared_statement_cache_size"] = 0
-        connect_args["prepared_statement_name_func"] = _unique_statement_name
+        connect_args["prepared_statement_name_func"] = _unnamed_statement
         # PgBouncer rejects unknown startup parameters; only application_name passes.
         server_settings = {k: v for k, v in server_settings.items() if k == "application_name"}
     if server_settings:
@@ -105,8 +104,11 @@ def database_target(raw_url: str, pooler: str = "auto", connect_timeout: float =
     )
 
 
-def _unique_statement_name() -> str:
-    return f"__asyncpg_{uuid.uuid4().hex}__"
+def _unnamed_statement() -> str:
+    # The unnamed statement lives until the next Parse on the same server connection: nothing to
+    # close afterwards (a named one costs a Close round trip per statement) and nothing to leak
+    # to another client of the pooler. Prepare and execute share a transaction, so one server.
+    return ""
 
 
 def _install_slow_query_log(engine: AsyncEngine, threshold_ms: int) -> None:

@@ -13,14 +13,9 @@ from tests.support import PYTHON, ROOT, create_account, free_port, subprocess_en
 from tests.wire import RoundTripProxy
 
 
-@pytest.fixture(scope="module")
-def counted_server(pg_server: str, database_url: str) -> Iterator[tuple[str, RoundTripProxy]]:
-    """The dev server (every function) talking to the test database through the counting proxy."""
-    from tests.conftest import TEST_DB
-
-    proxy = RoundTripProxy(pg_server)
+def _serve_through(proxy: RoundTripProxy, database: str, pooler: str) -> tuple[str, subprocess.Popen]:
     port = free_port()
-    env = subprocess_env(DATABASE_URL=proxy.url(TEST_DB), DB_POOLER="off", LOG_LEVEL="warning")
+    env = subprocess_env(DATABASE_URL=proxy.url(database), DB_POOLER=pooler, LOG_LEVEL="warning")
     server = subprocess.Popen(
         [PYTHON, str(ROOT / "scripts/dev.py"), "--skip-setup", "--port", str(port)],
         env=env,
@@ -32,10 +27,32 @@ def counted_server(pg_server: str, database_url: str) -> Iterator[tuple[str, Rou
     while True:
         try:
             httpx.get(f"{base}/api/health", timeout=2)
-            break
+            return base, server
         except httpx.TransportError:
             assert server.poll() is None and time.monotonic() < deadline, "dev server did not start"
             time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def counted_server(pg_server: str, database_url: str) -> Iterator[tuple[str, RoundTripProxy]]:
+    """The dev server (every function) talking to the test database through the counting proxy."""
+    from tests.conftest import TEST_DB
+
+    proxy = RoundTripProxy(pg_server)
+    base, server = _serve_through(proxy, TEST_DB, "off")
+    yield base, proxy
+    server.terminate()
+    server.wait(timeout=20)
+    proxy.close()
+
+
+@pytest.fixture(scope="module")
+def counted_pooled_server(pgbouncer, database_url: str) -> Iterator[tuple[str, RoundTripProxy]]:
+    """The same, with PgBouncer (transaction mode) between the proxy and the database."""
+    from tests.conftest import TEST_DB
+
+    proxy = RoundTripProxy(pgbouncer.url(TEST_DB))
+    base, server = _serve_through(proxy, TEST_DB, "on")
     yield base, proxy
     server.terminate()
     server.wait(timeout=20)
@@ -72,3 +89,15 @@ async def test_round_trips_per_request(counted_server, client) -> None:
     # A one-statement write: user, INSERT (atomic on its own), then its activity row.
     assert write_trips == 3, write_sql
     assert not any(s.strip().upper().startswith("BEGIN") for s in write_sql), write_sql
+
+
+async def test_round_trips_behind_a_transaction_mode_pooler(counted_pooled_server, client) -> None:
+    base, proxy = counted_pooled_server
+    user = await create_account("pooled@example.com", "Pooled")
+    with httpx.Client(base_url=base, headers=user.headers, timeout=10) as http:
+        project = http.post("/api/projects", json={"title": "Pooled", "category": "web"}).json()
+        get_trips, get_sql = measure(proxy, lambda: http.get(f"/api/projects/{project['id']}"))
+    # No statement cache behind the pooler: each statement is prepared (unnamed, so never closed)
+    # then executed, inside BEGIN/COMMIT so both reach the same server connection.
+    assert get_trips == 6, get_sql
+    assert get_sql[0].upper().startswith("BEGIN") and get_sql[-1].upper().startswith("COMMIT")

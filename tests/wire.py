@@ -1,7 +1,8 @@
 """A loopback proxy in front of PostgreSQL that counts the round trips clients make.
 
 A round trip is a point where the client stops and waits for the server: a simple-protocol
-Query ('Q') or an extended-protocol Sync ('S'). Counting them on the wire measures what a
+Query ('Q'), or an extended-protocol Sync ('S') or Flush ('H', which asyncpg sends after a
+Parse/Describe to read the statement's description before binding). Counting them on the wire measures what a
 request costs without trusting the client library's own account.
 """
 
@@ -86,7 +87,7 @@ class RoundTripProxy:
             if kind == b"Q":
                 self.counts["round_trips"] += 1
                 self.statements.append(body.rstrip(b"\x00").decode(errors="replace"))
-            elif kind == b"S":
+            elif kind in (b"S", b"H"):
                 self.counts["round_trips"] += 1
             elif kind == b"P":  # Parse: name\0 query\0 ...
                 query = body.split(b"\x00")[1].decode(errors="replace")
