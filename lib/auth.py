@@ -18,6 +18,7 @@ from lib.models.users import User
 ISSUER = "launchpad-api"
 ALGORITHM = "HS256"
 
+
 @lru_cache(maxsize=1)
 def _hasher() -> Any:
     # Imported on first use: a request that only checks a token never loads argon2.

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.util import await_only
 
 from lib.config import Settings, get_settings
 from lib.errors import ServiceUnavailable
@@ -152,7 +153,9 @@ def _install_idle_ping(engine: AsyncEngine, idle_seconds: float) -> None:
         if last_used is None or time.monotonic() - last_used < idle_seconds:
             return
         try:
-            sync_engine.dialect.do_ping(dbapi_connection)
+            # One simple-protocol round trip (SQLAlchemy's own ping wraps it in BEGIN/ROLLBACK: three),
+            # and safe behind a transaction-mode pooler: it is a single message.
+            await_only(dbapi_connection.driver_connection.execute(";"))
         except Exception as error:
             # The pool discards this connection and checks out (or opens) another.
             raise exc.DisconnectionError("stale pooled connection") from error

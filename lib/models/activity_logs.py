@@ -21,7 +21,7 @@ class ActivityColumns:
     entity_type: Mapped[str | None] = mapped_column(String(50))
     entity_id: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(10), nullable=False, server_default="success")
-    details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
     ip_address: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(500))
     method: Mapped[str | None] = mapped_column(String(10))

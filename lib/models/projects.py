@@ -34,11 +34,13 @@ class Project(Base):
     tech_stack: Mapped[list[Any]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
     deadline: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="draft")
+    # Only ever filtered on, never read: deferred, so no select or RETURNING carries it.
     search: Mapped[str] = mapped_column(
         TSVECTOR,
         Computed(
             "to_tsvector('english'::regconfig, (title::text || ' '::text) || description)", persisted=True
         ),
+        deferred=True,
     )
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
