@@ -155,9 +155,10 @@ def _install_idle_ping(engine: AsyncEngine, idle_seconds: float) -> None:
         try:
             # One simple-protocol round trip (SQLAlchemy's own ping wraps it in BEGIN/ROLLBACK: three),
             # and safe behind a transaction-mode pooler: it is a single message.
-            await_only(dbapi_connection.driver_connection.execute(";"))
+            await_only(dbapi_connection.driver_connection.execute("SELECT 1"))
         except Exception as error:
             # The pool discards this connection and checks out (or opens) another.
+            log.info("stale_pooled_connection", error=type(error).__name__)
             raise exc.DisconnectionError("stale pooled connection") from error
 
 
@@ -175,6 +176,9 @@ def create_engine_for(settings: Settings, url: str | None = None) -> AsyncEngine
         pool_recycle=settings.db_pool_recycle,
         pool_timeout=settings.db_connect_timeout,
         pool_pre_ping=False,  # replaced by the idle-aware ping below
+        # The most recently used connection first: its statement cache is warm and it needs no
+        # ping; the rest idle out instead of each being kept barely alive.
+        pool_use_lifo=True,
     )
     _install_idle_ping(engine, settings.db_idle_ping_seconds)
     _install_slow_query_log(engine, settings.slow_query_ms)

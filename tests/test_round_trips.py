@@ -13,9 +13,11 @@ from tests.support import PYTHON, ROOT, create_account, free_port, subprocess_en
 from tests.wire import RoundTripProxy
 
 
-def _serve_through(proxy: RoundTripProxy, database: str, pooler: str) -> tuple[str, subprocess.Popen]:
+def _serve_through(
+    proxy: RoundTripProxy, database: str, pooler: str, **settings: str
+) -> tuple[str, subprocess.Popen]:
     port = free_port()
-    env = subprocess_env(DATABASE_URL=proxy.url(database), DB_POOLER=pooler, LOG_LEVEL="warning")
+    env = subprocess_env(DATABASE_URL=proxy.url(database), DB_POOLER=pooler, LOG_LEVEL="warning", **settings)
     server = subprocess.Popen(
         [PYTHON, str(ROOT / "scripts/dev.py"), "--skip-setup", "--port", str(port)],
         env=env,
@@ -101,3 +103,26 @@ async def test_round_trips_behind_a_transaction_mode_pooler(counted_pooled_serve
     # then executed, inside BEGIN/COMMIT so both reach the same server connection.
     assert get_trips == 6, get_sql
     assert get_sql[0].upper().startswith("BEGIN") and get_sql[-1].upper().startswith("COMMIT")
+
+
+@pytest.fixture(scope="module")
+def counted_pinging_server(pg_server: str, database_url: str) -> Iterator[tuple[str, RoundTripProxy]]:
+    """A server that pings every pooled connection it checks out (as after a long idle)."""
+    from tests.conftest import TEST_DB
+
+    proxy = RoundTripProxy(pg_server)
+    base, server = _serve_through(proxy, TEST_DB, "off", DB_IDLE_PING_SECONDS="0")
+    yield base, proxy
+    server.terminate()
+    server.wait(timeout=20)
+    proxy.close()
+
+
+async def test_a_ping_after_idle_costs_one_round_trip(counted_pinging_server, client) -> None:
+    base, proxy = counted_pinging_server
+    user = await create_account("ping@example.com", "Ping")
+    with httpx.Client(base_url=base, headers=user.headers, timeout=10) as http:
+        project = http.post("/api/projects", json={"title": "Ping", "category": "web"}).json()
+        trips, statements = measure(proxy, lambda: http.get(f"/api/projects/{project['id']}"))
+    assert trips == 3, statements  # the ping (SELECT 1, simple protocol), the user, the project
+    assert statements == ["SELECT 1"]
