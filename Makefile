@@ -45,3 +45,20 @@ seed: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .ruff_cache
+
+# `make bench` (BENCHMARKS.md): its own venv (bench/.venv: requirements.txt plus bench/requirements.txt,
+# rebuilt from scratch when either changes, so no dev-only package skews the cold starts), its own embedded
+# PostgreSQL (.data/bench-pg), data generated once, every measurement, then BENCHMARKS.md.
+# `make bench BENCH_QUICK=1` runs on 1/20 of the data (bench/results/BENCHMARKS-quick.md).
+BENCH_VENV := bench/.venv
+BENCH_STAMP := $(BENCH_VENV)/.installed-$(shell cat requirements.txt bench/requirements.txt | cksum | cut -d' ' -f1)
+
+$(BENCH_STAMP): requirements.txt bench/requirements.txt
+	rm -rf $(BENCH_VENV) && $(PYTHON312) -m venv $(BENCH_VENV)
+	@$(BENCH_VENV)/bin/python -c 'import sys; assert sys.version_info[:2] == (3, 12), f"need Python 3.12, bench venv has {sys.version}"'
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	@rm -f $(BENCH_VENV)/.installed-* && touch $@
+
+.PHONY: bench
+bench: $(BENCH_STAMP)
+	BENCH_QUICK=$(BENCH_QUICK) $(BENCH_VENV)/bin/python bench/run.py $(BENCH_ARGS)

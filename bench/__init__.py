@@ -1,0 +1,1 @@
+"""Benchmark harness for the Launchpad API (`make bench`); never bundled into a function."""

@@ -1,0 +1,69 @@
+"""One cold start: import a function (or the floor, or the peer) and serve one real request; print timings."""
+
+import time
+
+STARTED = time.time()
+
+import asyncio  # noqa: E402
+import importlib  # noqa: E402
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+
+def load(target: str) -> Any:
+    """A function file as Vercel loads it (by path), or a module by dotted name."""
+    if target.endswith(".py"):
+        path = Path(target).resolve()
+        root = Path(os.environ["PYTHONPATH"].split(os.pathsep)[0])
+        name = ".".join(path.relative_to(root).with_suffix("").parts)
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+    return importlib.import_module(target)
+
+
+async def serve_one(module: Any, method: str, url: str, token: str | None) -> tuple[int, int]:
+    from bench.asgi import call
+
+    status, body = await call(module.app, method, url, token=token or None)
+    return status, len(body)
+
+
+def main() -> int:
+    kind, target, method, url, token = sys.argv[1:6]
+    profile_path = os.environ.get("BENCH_PROFILE")
+    if profile_path:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    if kind == "floor":
+        module = load("bench.floor")
+        imported = time.time()
+        project_id, user_id = (int(x) for x in url.split(","))
+        rows = asyncio.run(module.cold_request(os.environ["DATABASE_URL"], project_id, user_id))
+        status, size = (200 if rows == 1 else 404), rows
+    else:
+        module = load(target)
+        imported = time.time()
+        status, size = asyncio.run(serve_one(module, method, url, token))
+    done = time.time()
+    if profile_path:
+        profiler.disable()
+        profiler.dump_stats(profile_path)
+    print(
+        json.dumps({"started": STARTED, "imported": imported, "done": done, "status": status, "bytes": size})
+    )
+    sys.stdout.flush()
+    os._exit(0)  # the response is out; skip interpreter teardown like a frozen Lambda would
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Reference implementations the API is compared against (same SQL, other frameworks)."""
