@@ -389,7 +389,8 @@ def pooler_line(rt: dict[str, Any] | None) -> str:
     return (
         f"behind the pooler a warm GET takes {pooled['warm_get']['round_trips']} round trips instead of "
         f"{direct['warm_get']['round_trips']}: no prepared-statement cache, so every statement is "
-        "prepared, a Close of the previous one is its own round trip, then it executes (§2)"
+        "prepared (asyncpg's unnamed statement) and then executed, inside BEGIN/COMMIT so both reach "
+        "the same server connection (§2)"
     )
 
 
