@@ -68,7 +68,7 @@ def _alembic(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(ROOT / ".venv/bin/alembic") if (ROOT / ".venv/bin/alembic").exists() else "alembic", *args],
         cwd=ROOT,
-        env=subprocess_env(DATABASE_URL=url),
+        env=subprocess_env(DATABASE_URL=url, DATABASE_URL_UNPOOLED=url),  # the direct URL wins
         capture_output=True,
         text=True,
         timeout=120,
@@ -106,7 +106,7 @@ def test_every_revision_has_a_downgrade() -> None:
 def _migrate(url: str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [PYTHON, str(ROOT / "scripts/migrate.py"), *args],
-        env=subprocess_env(DATABASE_URL=url),
+        env=subprocess_env(DATABASE_URL=url, DATABASE_URL_UNPOOLED=url),  # the direct URL wins
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
