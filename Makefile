@@ -2,8 +2,8 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
-# Python 3.12 (Vercel's runtime): .python-version makes pyenv's `python` resolve to it.
-PYTHON312 ?= $(shell command -v python3.12 2>/dev/null || (command -v pyenv >/dev/null && pyenv which python3.12 2>/dev/null) || echo python3)
+# Python 3.12 (Vercel's runtime): on PATH, or pyenv's (.python-version pins it for `python` too).
+PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12; do command -v $$p >/dev/null 2>&1 && { echo $$p; exit; }; done; echo python3)
 
 .PHONY: dev test lint format migrate seed clean vercel-build
 
