@@ -10,8 +10,9 @@ from lib import ratelimit
 from lib.auth import create_access_token, hash_password, needs_rehash, verify_password
 from lib.errors import Conflict, Unauthorized
 from lib.models.users import User
+from lib.request_context import client_ip
 from lib.schemas.users import LoginIn, RegisterIn, TokenOut, UserOut
-from lib.web import Call, client_ip, create_app, get, lambda_handler, post
+from lib.web import Call, create_app, get, lambda_handler, post
 
 LOGIN_FAILURES_ALLOWED = 5
 LOGIN_WINDOW = timedelta(minutes=15)

@@ -1,12 +1,11 @@
-"""create_app(endpoints): each function's Starlette app, its route table, middleware and errors."""
+"""create_app(endpoints): a function's Starlette app, running each route row with auth and errors."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 from starlette.applications import Starlette
@@ -14,110 +13,47 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from lib.config import get_settings
+from lib.endpoints import Auth, Call, Endpoint, Handler, delete, get, patch, post
 from lib.errors import (
     AppError,
     BadRequest,
     InternalError,
     MethodNotAllowed,
     NotFound,
-    PayloadTooLarge,
     ServiceUnavailable,
     ValidationFailed,
     error_response,
     validation_details,
 )
-from lib.log import bind_request, current_request_id, get_logger, new_request_id
+from lib.log import get_logger
+from lib.request_context import RequestContextMiddleware, client_ip, request_metadata
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from lib.models.users import User
+    pass
 
 log = get_logger("web")
 
-MAX_BODY_BYTES = 1024 * 1024
+# What a function module imports from here: its route-table vocabulary and the app factory.
+__all__ = [
+    "Auth",
+    "Call",
+    "Endpoint",
+    "Handler",
+    "client_ip",
+    "create_app",
+    "delete",
+    "get",
+    "json_response",
+    "lambda_handler",
+    "patch",
+    "post",
+    "read_json",
+]
+
 MAX_DB_INT = 2**63 - 1
-SECURITY_HEADERS = (
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"cache-control", b"no-store"),
-)
-
-Auth = Literal["public", "optional", "user", "admin", "cron"]
-Handler = Callable[["Call"], Awaitable[Any]]
-
-
-@dataclass
-class Call:
-    """What a handler gets: the request, its transaction, the caller, and the parsed input."""
-
-    request: Request
-    db: AsyncSession
-    user: User | None
-    params: dict[str, Any]
-    query: Any = None
-    body: Any = None
-    # Who acted (the caller; login sets it) and what was touched, for the activity row.
-    actor_id: int | None = None
-    entity_id: Any = None
-    details: dict[str, Any] | None = None
-
-    @property
-    def me(self) -> User:
-        """The authenticated caller (only on endpoints that require a user)."""
-        assert self.user is not None, "endpoint does not require authentication"
-        return self.user
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """One row of a function's route table; also the source of the OpenAPI document."""
-
-    method: str
-    path: str
-    handler: Handler
-    auth: Auth = "user"
-    body: type[BaseModel] | None = None
-    query: type[BaseModel] | None = None
-    response: Any = None
-    status: int = 200
-    entity: str | None = None
-    errors: tuple[int, ...] = field(default=())
-    summary: str = ""
-    media_type: str = "application/json"
-    database: bool = True  # False: the handler needs no transaction (and works without a database)
-    # False for a write whose handler issues exactly one writing statement: PostgreSQL makes that
-    # statement atomic by itself, so BEGIN/COMMIT (two round trips) would buy nothing.
-    transaction: bool = True
-
-    @property
-    def action(self) -> str:
-        """The activity-log action name: the handler's name (`create_project`, `login`)."""
-        return self.handler.__name__
-
-    @property
-    def is_write(self) -> bool:
-        return self.method in {"POST", "PATCH", "PUT", "DELETE"}
-
-
-def get(path: str, handler: Handler, **kw: Any) -> Endpoint:
-    return Endpoint("GET", path, handler, **kw)
-
-
-def post(path: str, handler: Handler, **kw: Any) -> Endpoint:
-    return Endpoint("POST", path, handler, status=kw.pop("status", 201), **kw)
-
-
-def patch(path: str, handler: Handler, **kw: Any) -> Endpoint:
-    return Endpoint("PATCH", path, handler, **kw)
-
-
-def delete(path: str, handler: Handler, **kw: Any) -> Endpoint:
-    return Endpoint("DELETE", path, handler, status=kw.pop("status", 204), **kw)
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -162,28 +98,6 @@ def _path_params(request: Request) -> dict[str, Any]:
         if isinstance(value, int) and not 0 < value <= MAX_DB_INT:
             raise NotFound(f"No {name} {value}")
     return params
-
-
-def client_ip(request: Request) -> str | None:
-    forwarded = request.headers.get("x-forwarded-for")
-    if forwarded:
-        return forwarded.split(",")[0].strip()[:64] or None
-    real_ip = request.headers.get("x-real-ip")
-    if real_ip:
-        return real_ip.strip()[:64]
-    return request.client.host if request.client else None
-
-
-def request_metadata(request: Request, started: float) -> dict[str, Any]:
-    """What the activity log records about the request itself."""
-    return {
-        "ip_address": client_ip(request),
-        "user_agent": (request.headers.get("user-agent") or "")[:500] or None,
-        "method": request.method,
-        "path": request.url.path[:500],
-        "duration_ms": int((time.perf_counter() - started) * 1000),
-        "request_id": current_request_id(),
-    }
 
 
 def _as_app_error(error: Exception) -> AppError:
@@ -269,91 +183,6 @@ def _route(endpoint: Endpoint) -> Route:
 
     run.__name__ = endpoint.handler.__name__
     return Route(endpoint.path, run, methods=[endpoint.method], name=endpoint.handler.__name__)
-
-
-class RequestContextMiddleware:
-    """Outermost layer: request id, body limit, security headers, access log, last-resort 500."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or [])
-        request_id = new_request_id(headers.get(b"x-vercel-id", b"").decode("latin-1") or None)
-        bind_request(request_id)
-        started = time.perf_counter()
-        status_holder = {"status": 500, "started": False}
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
-                status_holder["started"] = True
-                extra = [(b"x-request-id", request_id.encode("latin-1"))]
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                extra += [item for item in SECURITY_HEADERS if item[0] not in present]
-                message["headers"] = list(message.get("headers", [])) + extra
-            await send(message)
-
-        scope.setdefault("state", {})
-        try:
-            declared = int(headers.get(b"content-length", b"0") or 0)
-        except ValueError:
-            declared = 0
-        try:
-            if declared > MAX_BODY_BYTES:
-                await error_response(PayloadTooLarge())(scope, receive, send_with_headers)
-            else:
-                await self.app(scope, _limited(receive), send_with_headers)
-        except Exception:
-            if not status_holder["started"]:
-                await error_response(InternalError())(scope, receive, send_with_headers)
-        finally:
-            log.info(
-                "request",
-                method=scope.get("method"),
-                path=scope.get("path"),
-                status=status_holder["status"],
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
-        status = int(status_holder["status"])
-        if status >= 400 and status != 503 and not scope["state"].get("activity_recorded"):
-            await _record_unrouted_error(scope, status, started)
-
-
-async def _record_unrouted_error(scope: Scope, status: int, started: float) -> None:
-    """Errors no endpoint saw (unknown path, wrong method, oversized body) are logged too."""
-    from lib import activity
-
-    request = Request(scope)
-    action = {404: "route_not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
-        status, "http_error"
-    )
-    await activity.record(
-        user_id=None,
-        action=action,
-        status="error" if status >= 500 else "failed",
-        error_message=f"HTTP {status}",
-        **request_metadata(request, started),
-    )
-
-
-def _limited(receive: Receive) -> Receive:
-    """Wrap `receive` so a streamed body over the limit raises 413 instead of filling memory."""
-    seen = 0
-
-    async def limited() -> Message:
-        nonlocal seen
-        message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > MAX_BODY_BYTES:
-                raise PayloadTooLarge()
-        return message
-
-    return limited
 
 
 class FunctionApp(Starlette):
