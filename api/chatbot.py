@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, tuple_
 
-from lib import ai, ratelimit
+from lib import chat, ideas, ratelimit
 from lib.errors import NotFound, ValidationFailed
 from lib.intents import detect_intent
 from lib.models.chatbot_history import ChatbotMessage
@@ -49,7 +49,7 @@ async def _history(call: Call, session_id: uuid.UUID) -> list[ChatbotMessage]:
         select(ChatbotMessage)
         .where(ChatbotMessage.session_id == session_id, ChatbotMessage.user_id == call.me.id)
         .order_by(ChatbotMessage.created_at.desc(), ChatbotMessage.id.desc())
-        .limit(ai.CONTEXT_MESSAGES)
+        .limit(chat.CONTEXT_MESSAGES)
     )
     return list(reversed(rows.all()))
 
@@ -67,13 +67,13 @@ async def send_message(call: Call) -> ChatOut:
         call.db, f"chatbot:{call.me.id}", limit=MESSAGES_PER_MINUTE, window=timedelta(minutes=1)
     )
     intent = detect_intent(body.message)
-    answer = await ai.answer(call.db, call.me, body.message, intent, history, project)
+    answer = await chat.answer(call.db, call.me, body.message, intent, history, project)
     if answer.ideas:
-        await ai.store_ideas(
+        await ideas.store_ideas(
             call.db,
             user_id=call.me.id,
             project_id=body.project_id,
-            category=answer.idea_category or ai.DEFAULT_CHAT_CATEGORY,
+            category=answer.idea_category or chat.DEFAULT_CHAT_CATEGORY,
             prompt=body.message,
             ideas=answer.ideas,
         )

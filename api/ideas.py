@@ -4,7 +4,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from lib import ai, ratelimit
+from lib import ideas as generator
+from lib import ratelimit
 from lib.errors import Forbidden
 from lib.models.idea_generation_history import Idea
 from lib.models.projects import Project
@@ -32,14 +33,16 @@ async def generate_ideas(call: Call) -> IdeasOut:
         await get_owned(call.db, Project, body.project_id, call.me, admin_sees_all=False)
     await ratelimit.hit(call.db, f"ideas:{call.me.id}", limit=IDEA_CALLS_PER_HOUR, window=WINDOW)
     interests = _unique_interests(body.interests)
-    avoid = await ai.recent_idea_titles(call.db, call.me.id)
-    ideas = await ai.generate_ideas(body.category, interests, body.complexity, body.count, avoid, call.db)
-    rows = await ai.store_ideas(
+    avoid = await generator.recent_idea_titles(call.db, call.me.id)
+    ideas = await generator.generate_ideas(
+        body.category, interests, body.complexity, body.count, avoid, call.db
+    )
+    rows = await generator.store_ideas(
         call.db,
         user_id=call.me.id,
         project_id=body.project_id,
         category=body.category,
-        prompt=ai.ideas_prompt(body.category, interests, body.complexity, body.count),
+        prompt=generator.ideas_prompt(body.category, interests, body.complexity, body.count),
         ideas=ideas,
     )
     call.entity_id = rows[0].id
@@ -87,8 +90,8 @@ async def refine_idea(call: Call) -> IdeaOut:
     body: IdeaRefineIn = call.body
     parent = await _own_idea(call)
     await ratelimit.hit(call.db, f"ideas:{call.me.id}", limit=IDEA_CALLS_PER_HOUR, window=WINDOW)
-    refined = await ai.refine_idea(parent, body.instructions, call.db)
-    (row,) = await ai.store_ideas(
+    refined = await generator.refine_idea(parent, body.instructions, call.db)
+    (row,) = await generator.store_ideas(
         call.db,
         user_id=call.me.id,
         project_id=parent.project_id,

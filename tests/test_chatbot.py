@@ -451,7 +451,7 @@ async def test_chat_is_rate_limited_per_user(client, alice, bob) -> None:  # typ
 def test_modules_that_do_not_call_the_provider_do_not_import_httpx() -> None:
     code = (
         "import sys\n"
-        "import api.chatbot, api.ideas, lib.ai\n"
+        "import api.chatbot, api.ideas, lib.ai, lib.chat, lib.ideas\n"
         "assert 'httpx' not in sys.modules, 'httpx imported at cold start'\n"
     )
     result = subprocess.run(
