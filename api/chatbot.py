@@ -1,20 +1,18 @@
 """Chatbot: POST /api/chatbot, GET /api/chatbot/sessions, GET /api/chatbot/sessions/{session_id}."""
 
-import base64
-import binascii
-import json
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select, tuple_
 
 from lib import chat, ideas, ratelimit
-from lib.errors import NotFound, ValidationFailed
+from lib.errors import NotFound
 from lib.intents import detect_intent
 from lib.models.chatbot_history import ChatbotMessage
 from lib.models.projects import Project
 from lib.ownership import get_owned
+from lib.pagination import decode_cursor, encode_cursor
 from lib.schemas.chatbot import (
     ChatIn,
     ChatMessageOut,
@@ -102,26 +100,6 @@ async def send_message(call: Call) -> ChatOut:
     return ChatOut(session_id=session_id, reply=answer.reply, intent=intent, response_time_ms=elapsed_ms)
 
 
-def _encode_cursor(last_message_at: datetime, session_id: uuid.UUID) -> str:
-    raw = json.dumps([last_message_at.isoformat(), str(session_id)], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode())
-        last_message_at, session_id = json.loads(raw)
-        parsed = datetime.fromisoformat(last_message_at)
-        if parsed.tzinfo is None:
-            raise ValueError
-        return parsed, uuid.UUID(session_id)
-    except (ValueError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed(
-            "Invalid cursor",
-            details=[{"loc": ["query", "cursor"], "msg": "Invalid cursor", "type": "value_error"}],
-        ) from None
-
-
 async def list_sessions(call: Call) -> Page[SessionOut]:
     query: SessionQuery = call.query
     sessions = (
@@ -144,14 +122,14 @@ async def list_sessions(call: Call) -> Page[SessionOut]:
     ).join(first, first.id == sessions.c.first_id)
     if query.cursor:
         statement = statement.where(
-            tuple_(sessions.c.last_message_at, sessions.c.session_id) < _decode_cursor(query.cursor)
+            tuple_(sessions.c.last_message_at, sessions.c.session_id) < decode_cursor(query.cursor, uuid.UUID)
         )
     statement = statement.order_by(sessions.c.last_message_at.desc(), sessions.c.session_id.desc())
     rows = (await call.db.execute(statement.limit(query.limit + 1))).all()
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
-        next_cursor = _encode_cursor(rows[-1].last_message_at, rows[-1].session_id)
+        next_cursor = encode_cursor(rows[-1].last_message_at, rows[-1].session_id)
     items = [SessionOut.model_validate(row, from_attributes=True) for row in rows]
     return Page[SessionOut](items=items, next_cursor=next_cursor)
 

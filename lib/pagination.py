@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -13,22 +14,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lib.errors import field_error
 
 
-def encode_cursor(created_at: datetime, row_id: int) -> str:
-    raw = json.dumps([created_at.isoformat(), row_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def encode_cursor(moment: datetime, key: Any) -> str:
+    """An opaque cursor for the row at (`moment`, `key`): an id, or another key such as a uuid."""
+    raw = json.dumps([moment.isoformat(), key if isinstance(key, int) else str(key)], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    """The (created_at, id) a cursor points after; a cursor we did not make is a 422."""
+def decode_cursor(cursor: str, key: Callable[[Any], Any] = int) -> tuple[datetime, Any]:
+    """The (moment, key) a cursor points after; a cursor we did not make is a 422."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        created_at, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        parsed = datetime.fromisoformat(created_at)
-        # An id outside bigint would reach SQL as an overflow (a 500), not as a bad cursor.
-        if type(row_id) is not int or not 0 < row_id < 2**63 or parsed.tzinfo is None:
+        moment, raw_key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        parsed = datetime.fromisoformat(moment)
+        if parsed.tzinfo is None:
             raise ValueError
-        return parsed, row_id
-    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
+        if key is int:
+            # An id outside bigint would reach SQL as an overflow (a 500), not as a bad cursor.
+            if type(raw_key) is not int or not 0 < raw_key < 2**63:
+                raise ValueError
+            return parsed, raw_key
+        return parsed, key(raw_key)
+    except (ValueError, TypeError, AttributeError, json.JSONDecodeError, UnicodeDecodeError):
         raise field_error(["query", "cursor"], "Invalid cursor") from None
 
 
