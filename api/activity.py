@@ -5,7 +5,7 @@ from sqlalchemy import select
 from lib.errors import Forbidden
 from lib.models.activity_logs import ActivityLog, ActivityLogArchive
 from lib.ownership import visible
-from lib.pagination import paginate
+from lib.pagination import matching, page_of
 from lib.schemas.activity import ActivityOut, ActivityQuery
 from lib.schemas.common import Page
 from lib.web import Call, create_app, get, lambda_handler
@@ -17,21 +17,12 @@ async def list_activity(call: Call) -> Page[ActivityOut]:
         raise Forbidden("Only admins can read archived activity")
     model = ActivityLogArchive if query.archived else ActivityLog
     statement = select(model).where(*visible(model, call.me))
-    for column, value in (
-        (model.user_id, query.user_id),
-        (model.action, query.action),
-        (model.status, query.status),
-        (model.entity_type, query.entity_type),
-        (model.entity_id, query.entity_id),
-    ):
-        if value is not None:
-            statement = statement.where(column == value)
+    statement = matching(statement, model, query, "user_id", "action", "status", "entity_type", "entity_id")
     if query.since:
         statement = statement.where(model.created_at >= query.since)
     if query.until:
         statement = statement.where(model.created_at < query.until)
-    rows, next_cursor = await paginate(call.db, statement, model, limit=query.limit, cursor=query.cursor)
-    return Page[ActivityOut](items=[ActivityOut.model_validate(row) for row in rows], next_cursor=next_cursor)
+    return await page_of(call.db, statement, model, ActivityOut, query)
 
 
 ENDPOINTS = [

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from lib.errors import Conflict, field_error
 from lib.models.admin_requests import AdminRequest
 from lib.ownership import get_owned, visible
-from lib.pagination import paginate
+from lib.pagination import matching, page_of
 from lib.schemas.admin_requests import (
     AdminRequestCreate,
     AdminRequestOut,
@@ -41,16 +41,8 @@ def _check_update_shape(changes: dict[str, Any]) -> None:
 async def list_admin_requests(call: Call) -> Page[AdminRequestOut]:
     query: AdminRequestQuery = call.query
     statement = select(AdminRequest).where(*visible(AdminRequest, call.me))
-    if query.status:
-        statement = statement.where(AdminRequest.status == query.status)
-    if query.user_id:
-        statement = statement.where(AdminRequest.user_id == query.user_id)
-    rows, next_cursor = await paginate(
-        call.db, statement, AdminRequest, limit=query.limit, cursor=query.cursor
-    )
-    return Page[AdminRequestOut](
-        items=[AdminRequestOut.model_validate(row) for row in rows], next_cursor=next_cursor
-    )
+    statement = matching(statement, AdminRequest, query, "status", "user_id")
+    return await page_of(call.db, statement, AdminRequest, AdminRequestOut, query)
 
 
 async def create_admin_request(call: Call) -> AdminRequestOut:

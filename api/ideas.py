@@ -10,7 +10,7 @@ from lib.errors import Forbidden
 from lib.models.idea_generation_history import Idea
 from lib.models.projects import Project
 from lib.ownership import get_owned
-from lib.pagination import paginate
+from lib.pagination import page_of
 from lib.schemas.common import Page
 from lib.schemas.ideas import IdeaGenerateIn, IdeaOut, IdeaQuery, IdeaRefineIn, IdeasOut, IdeaUpdate
 from lib.web import Call, create_app, get, lambda_handler, patch, post
@@ -58,8 +58,7 @@ async def list_ideas(call: Call) -> Page[IdeaOut]:
         statement = statement.where(Idea.category == query.category)
     if query.selected is not None:
         statement = statement.where(Idea.user_selected.is_(query.selected))
-    rows, next_cursor = await paginate(call.db, statement, Idea, limit=query.limit, cursor=query.cursor)
-    return Page[IdeaOut](items=[IdeaOut.model_validate(row) for row in rows], next_cursor=next_cursor)
+    return await page_of(call.db, statement, Idea, IdeaOut, query)
 
 
 async def get_idea(call: Call) -> IdeaOut:

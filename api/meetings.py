@@ -8,7 +8,7 @@ from lib.errors import Conflict, field_error
 from lib.models.meetings import Meeting
 from lib.models.projects import Project
 from lib.ownership import get_owned, visible
-from lib.pagination import paginate
+from lib.pagination import matching, page_of
 from lib.schemas.common import Page
 from lib.schemas.meetings import MeetingCreate, MeetingOut, MeetingQuery, MeetingUpdate
 from lib.state import transition
@@ -39,16 +39,12 @@ def _check_update_shape(changes: dict[str, Any]) -> None:
 async def list_meetings(call: Call) -> Page[MeetingOut]:
     query: MeetingQuery = call.query
     statement = select(Meeting).where(*visible(Meeting, call.me))
-    if query.status:
-        statement = statement.where(Meeting.status == query.status)
+    statement = matching(statement, Meeting, query, "status", "user_id")
     if query.from_:
         statement = statement.where(Meeting.scheduled_at >= query.from_)
     if query.to:
         statement = statement.where(Meeting.scheduled_at <= query.to)
-    if query.user_id:
-        statement = statement.where(Meeting.user_id == query.user_id)
-    rows, next_cursor = await paginate(call.db, statement, Meeting, limit=query.limit, cursor=query.cursor)
-    return Page[MeetingOut](items=[MeetingOut.model_validate(row) for row in rows], next_cursor=next_cursor)
+    return await page_of(call.db, statement, Meeting, MeetingOut, query)
 
 
 async def create_meeting(call: Call) -> MeetingOut:

@@ -7,7 +7,7 @@ from lib.models.plans import Plan
 from lib.models.projects import Project
 from lib.models.users import User
 from lib.ownership import get_owned, not_found, visible
-from lib.pagination import paginate
+from lib.pagination import matching, page_of
 from lib.schemas.common import Page
 from lib.schemas.orders import OrderCreate, OrderOut, OrderQuery, OrderStatusUpdate
 from lib.state import transition
@@ -31,14 +31,8 @@ def _allowed_from(to: str, me: User) -> tuple[str, ...]:
 async def list_orders(call: Call) -> Page[OrderOut]:
     query: OrderQuery = call.query
     statement = select(Order).where(*visible(Order, call.me))
-    if query.status:
-        statement = statement.where(Order.status == query.status)
-    if query.project_id:
-        statement = statement.where(Order.project_id == query.project_id)
-    if query.user_id:
-        statement = statement.where(Order.user_id == query.user_id)
-    rows, next_cursor = await paginate(call.db, statement, Order, limit=query.limit, cursor=query.cursor)
-    return Page[OrderOut](items=[OrderOut.model_validate(row) for row in rows], next_cursor=next_cursor)
+    statement = matching(statement, Order, query, "status", "project_id", "user_id")
+    return await page_of(call.db, statement, Order, OrderOut, query)
 
 
 async def create_order(call: Call) -> OrderOut:

@@ -4,7 +4,7 @@ from sqlalchemy import func, select, update
 
 from lib.models.projects import Project
 from lib.ownership import get_owned, not_found, owned, visible
-from lib.pagination import paginate
+from lib.pagination import matching, page_of
 from lib.schemas.common import Page
 from lib.schemas.projects import ProjectCreate, ProjectOut, ProjectQuery, ProjectUpdate
 from lib.web import Call, create_app, delete, get, lambda_handler, patch, post
@@ -13,16 +13,10 @@ from lib.web import Call, create_app, delete, get, lambda_handler, patch, post
 async def list_projects(call: Call) -> Page[ProjectOut]:
     query: ProjectQuery = call.query
     statement = select(Project).where(*visible(Project, call.me))
-    if query.status:
-        statement = statement.where(Project.status == query.status)
-    if query.category:
-        statement = statement.where(Project.category == query.category)
+    statement = matching(statement, Project, query, "status", "category", "user_id")
     if query.q:
         statement = statement.where(Project.search.op("@@")(func.websearch_to_tsquery("english", query.q)))
-    if query.user_id:
-        statement = statement.where(Project.user_id == query.user_id)
-    rows, next_cursor = await paginate(call.db, statement, Project, limit=query.limit, cursor=query.cursor)
-    return Page[ProjectOut](items=[ProjectOut.model_validate(row) for row in rows], next_cursor=next_cursor)
+    return await page_of(call.db, statement, Project, ProjectOut, query)
 
 
 async def create_project(call: Call) -> ProjectOut:

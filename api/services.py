@@ -9,7 +9,7 @@ from lib.models.projects import Project
 from lib.models.services import Service
 from lib.models.user_services import UserService
 from lib.ownership import get_owned, not_found
-from lib.pagination import paginate
+from lib.pagination import page_of
 from lib.schemas.common import Page
 from lib.schemas.services import (
     ServiceCreate,
@@ -69,12 +69,7 @@ async def list_my_subscriptions(call: Call) -> Page[UserServiceOut]:
     statement = select(UserService).where(UserService.user_id == call.me.id)
     if query.status:
         statement = statement.where(UserService.status == query.status)
-    rows, next_cursor = await paginate(
-        call.db, statement, UserService, limit=query.limit, cursor=query.cursor
-    )
-    return Page[UserServiceOut](
-        items=[UserServiceOut.model_validate(row) for row in rows], next_cursor=next_cursor
-    )
+    return await page_of(call.db, statement, UserService, UserServiceOut, query)
 
 
 ENDPOINTS = [

@@ -9,7 +9,7 @@ from lib.models.projects import Project
 from lib.models.synopsis import Synopsis
 from lib.models.users import User
 from lib.ownership import get_owned, owned, visible
-from lib.pagination import paginate
+from lib.pagination import matching, page_of
 from lib.schemas.common import Page
 from lib.schemas.synopsis import SynopsisCreate, SynopsisOut, SynopsisQuery, SynopsisUpdate
 from lib.state import transition
@@ -62,14 +62,8 @@ async def _move(call: Call, synopsis_id: int, to: str, feedback: str | None) -> 
 async def list_synopses(call: Call) -> Page[SynopsisOut]:
     query: SynopsisQuery = call.query
     statement = select(Synopsis).where(*visible(Synopsis, call.me))
-    if query.status:
-        statement = statement.where(Synopsis.status == query.status)
-    if query.project_id:
-        statement = statement.where(Synopsis.project_id == query.project_id)
-    if query.user_id:
-        statement = statement.where(Synopsis.user_id == query.user_id)
-    rows, next_cursor = await paginate(call.db, statement, Synopsis, limit=query.limit, cursor=query.cursor)
-    return Page[SynopsisOut](items=[SynopsisOut.model_validate(row) for row in rows], next_cursor=next_cursor)
+    statement = matching(statement, Synopsis, query, "status", "project_id", "user_id")
+    return await page_of(call.db, statement, Synopsis, SynopsisOut, query)
 
 
 async def create_synopsis(call: Call) -> SynopsisOut:

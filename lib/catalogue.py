@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from lib.db import violated_constraint
 from lib.errors import Conflict
 from lib.ownership import label, not_found
-from lib.pagination import paginate
+from lib.pagination import page_of
 from lib.schemas.common import Page
 from lib.web import Call
 
@@ -30,11 +30,7 @@ async def list_items(call: Call, model: Any, out: type[BaseModel]) -> Page[Any]:
     # Anyone else asking for inactive items just gets the active ones: nothing to reveal.
     if not (call.query.include_inactive and _sees_inactive(call)):
         statement = statement.where(model.is_active)
-    rows, next_cursor = await paginate(
-        call.db, statement, model, limit=call.query.limit, cursor=call.query.cursor
-    )
-    items = [out.model_validate(row) for row in rows]
-    return Page[out](items=items, next_cursor=next_cursor)  # type: ignore[valid-type]
+    return await page_of(call.db, statement, model, out, call.query)
 
 
 async def get_item(call: Call, model: Any, out: type[BaseModel]) -> Any:

@@ -8,10 +8,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.errors import field_error
+from lib.schemas.common import Page
 
 
 def encode_cursor(moment: datetime, key: Any) -> str:
@@ -51,3 +53,20 @@ async def paginate(
         return rows, None
     rows = rows[:limit]
     return rows, encode_cursor(rows[-1].created_at, rows[-1].id)
+
+
+def matching(statement: Select[Any], model: Any, query: Any, *fields: str) -> Select[Any]:
+    """`statement` narrowed to rows whose column equals each of `fields` that the query sets."""
+    for name in fields:
+        value = getattr(query, name)
+        if value is not None:
+            statement = statement.where(getattr(model, name) == value)
+    return statement
+
+
+async def page_of(
+    db: AsyncSession, statement: Select[Any], model: Any, out: type[BaseModel], query: Any
+) -> Page[Any]:
+    """One page of `statement` (newest first, from `query.cursor`), each row as an `out` model."""
+    rows, next_cursor = await paginate(db, statement, model, limit=query.limit, cursor=query.cursor)
+    return Page[out](items=[out.model_validate(row) for row in rows], next_cursor=next_cursor)  # type: ignore[valid-type]
