@@ -47,9 +47,7 @@ async def list_admin_requests(call: Call) -> Page[AdminRequestOut]:
 
 async def create_admin_request(call: Call) -> AdminRequestOut:
     admin_request = AdminRequest(user_id=call.me.id, **call.body.model_dump())
-    call.db.add(admin_request)
-    await call.db.flush()
-    call.entity_id = admin_request.id
+    await call.insert(admin_request)
     return AdminRequestOut.model_validate(admin_request)
 
 

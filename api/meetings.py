@@ -53,9 +53,7 @@ async def create_meeting(call: Call) -> MeetingOut:
         # Checked here so a missing or foreign project is a 404, never a foreign-key error.
         await get_owned(call.db, Project, body.project_id, call.me, admin_sees_all=False)
     meeting = Meeting(user_id=call.me.id, **body.model_dump())
-    call.db.add(meeting)
-    await call.db.flush()
-    call.entity_id = meeting.id
+    await call.insert(meeting)
     return MeetingOut.model_validate(meeting)
 
 

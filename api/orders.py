@@ -52,9 +52,7 @@ async def create_order(call: Call) -> OrderOut:
         currency=plan.currency,
         status="pending",
     )
-    call.db.add(order)
-    await call.db.flush()
-    call.entity_id = order.id
+    await call.insert(order)
     call.details = {"plan_id": plan.id, "amount_cents": plan.price_cents, "currency": plan.currency}
     return OrderOut.model_validate(order)
 

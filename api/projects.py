@@ -21,9 +21,7 @@ async def list_projects(call: Call) -> Page[ProjectOut]:
 
 async def create_project(call: Call) -> ProjectOut:
     project = Project(user_id=call.me.id, **call.body.model_dump())
-    call.db.add(project)
-    await call.db.flush()
-    call.entity_id = project.id
+    await call.insert(project)
     return ProjectOut.model_validate(project)
 
 

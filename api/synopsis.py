@@ -70,9 +70,7 @@ async def create_synopsis(call: Call) -> SynopsisOut:
     body: SynopsisCreate = call.body
     await get_owned(call.db, Project, body.project_id, call.me, admin_sees_all=False)
     synopsis = Synopsis(user_id=call.me.id, **body.model_dump())
-    call.db.add(synopsis)
-    await call.db.flush()
-    call.entity_id = synopsis.id
+    await call.insert(synopsis)
     call.details = {"project_id": body.project_id, "status": body.status}
     return SynopsisOut.model_validate(synopsis)
 

@@ -33,6 +33,13 @@ class Call:
     entity_id: Any = None
     details: dict[str, Any] | None = None
 
+    async def insert(self, row: Any) -> Any:
+        """Write a new row of the caller's now (ids and defaults filled in) and name it as the entity."""
+        self.db.add(row)
+        await self.db.flush()
+        self.entity_id = row.id
+        return row
+
     @property
     def me(self) -> User:
         """The authenticated caller (only on endpoints that require a user)."""
