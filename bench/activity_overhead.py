@@ -15,6 +15,7 @@ from bench.common import (
     log_path,
     meta,
     progress,
+    remove_writes,
     reps,
     summary,
     token_for,
@@ -128,17 +129,6 @@ async def set_synchronous_commit(url: str, on: bool) -> None:
         await conn.close()
 
 
-async def cleanup(url: str, writer_id: int) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute("DELETE FROM activity_logs WHERE user_id = $1", writer_id)
-        await conn.execute("DELETE FROM projects WHERE user_id = $1", writer_id)
-    finally:
-        await conn.close()
-
-
 def main() -> int:
     data = meta()
     url = database_url()
@@ -146,7 +136,7 @@ def main() -> int:
     try:
         result = asyncio.run(run(data))
     finally:
-        asyncio.run(cleanup(url, data["writer_id"]))
+        asyncio.run(remove_writes(url, data["writer_id"]))
     write_result("activity_overhead", result)
     progress(
         f"POST /api/projects: {result['with_activity_ms']['median']} ms with the activity row, "

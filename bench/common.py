@@ -269,3 +269,15 @@ def meta() -> dict[str, Any]:
 
 def progress(message: str) -> None:
     print(message, flush=True)
+
+
+async def remove_writes(url: str, writer_id: int) -> None:
+    """Undo what a measurement wrote as `writer_id` (its projects and their activity rows)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("DELETE FROM activity_logs WHERE user_id = $1", writer_id)
+        await conn.execute("DELETE FROM projects WHERE user_id = $1", writer_id)
+    finally:
+        await conn.close()

@@ -19,6 +19,7 @@ from bench.common import (
     log_path,
     meta,
     progress,
+    remove_writes,
     reps,
     summary,
     token_for,
@@ -250,17 +251,6 @@ async def run(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def cleanup(url: str, writer_id: int) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute("DELETE FROM activity_logs WHERE user_id = $1", writer_id)
-        await conn.execute("DELETE FROM projects WHERE user_id = $1", writer_id)
-    finally:
-        await conn.close()
-
-
 def main() -> int:
     data = meta()
     url = database_url()
@@ -268,7 +258,7 @@ def main() -> int:
     try:
         result = asyncio.run(run(data))
     finally:
-        asyncio.run(cleanup(url, data["writer_id"]))
+        asyncio.run(remove_writes(url, data["writer_id"]))
     write_result("hotspots", result)
     for name, values in result["ms_per_request"].items():
         progress(f"{name}: {values['median']} ms per request in-process")

@@ -17,6 +17,7 @@ from bench.common import (
     db_name,
     meta,
     progress,
+    remove_writes,
     reps,
     server_url,
     summary,
@@ -77,17 +78,6 @@ async def set_statement_logging(url: str, on: bool) -> None:
             await conn.execute(f'ALTER DATABASE "{name}" SET log_min_duration_statement = 0')
         else:
             await conn.execute(f'ALTER DATABASE "{name}" RESET log_min_duration_statement')
-    finally:
-        await conn.close()
-
-
-async def remove_writes(url: str, writer_id: int) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute("DELETE FROM activity_logs WHERE user_id = $1", writer_id)
-        await conn.execute("DELETE FROM projects WHERE user_id = $1", writer_id)
     finally:
         await conn.close()
 
