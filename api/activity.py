@@ -2,17 +2,18 @@
 
 from sqlalchemy import select
 
-from lib.errors import Forbidden
+from lib.core.errors import Forbidden
+from lib.core.pagination import matching, page_of
 from lib.models.activity_logs import ActivityLog, ActivityLogArchive
-from lib.ownership import visible
-from lib.pagination import matching, page_of
+from lib.rules.ownership import visible
 from lib.schemas.activity import ActivityOut, ActivityQuery
 from lib.schemas.common import Page
-from lib.web import Call, create_app, get, lambda_handler
+from lib.web.app import create_app, lambda_handler
+from lib.web.endpoints import Call, get
 
 
-async def list_activity(call: Call) -> Page[ActivityOut]:
-    query: ActivityQuery = call.query
+async def list_activity(call: Call[None, ActivityQuery]) -> Page[ActivityOut]:
+    query = call.query
     if query.archived and not call.me.is_admin:
         raise Forbidden("Only admins can read archived activity")
     model = ActivityLogArchive if query.archived else ActivityLog
@@ -29,7 +30,6 @@ ENDPOINTS = [
     get(
         "/api/activity",
         list_activity,
-        query=ActivityQuery,
         response=Page[ActivityOut],
         errors=(403,),  # `archived=true` is for admins only
         summary="Activity log (own; admins all)",

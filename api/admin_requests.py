@@ -4,10 +4,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from lib.errors import Conflict, field_error
+from lib.core.errors import Conflict, field_error
+from lib.core.pagination import matching, page_of
 from lib.models.admin_requests import AdminRequest
-from lib.ownership import get_owned, visible
-from lib.pagination import matching, page_of
+from lib.rules.ownership import get_owned, visible
+from lib.rules.transitions import transition
 from lib.schemas.admin_requests import (
     AdminRequestCreate,
     AdminRequestOut,
@@ -15,8 +16,8 @@ from lib.schemas.admin_requests import (
     AdminRequestUpdate,
 )
 from lib.schemas.common import Page
-from lib.state import transition
-from lib.web import Call, create_app, get, lambda_handler, patch, post
+from lib.web.app import create_app, lambda_handler
+from lib.web.endpoints import Call, get, patch, post
 
 # target status -> the statuses it may come from (every move is the admin's)
 MOVES: dict[str, tuple[str, ...]] = {
@@ -38,24 +39,24 @@ def _check_update_shape(changes: dict[str, Any]) -> None:
         raise field_error(["body", "admin_response"], "is set only when resolving or rejecting")
 
 
-async def list_admin_requests(call: Call) -> Page[AdminRequestOut]:
-    query: AdminRequestQuery = call.query
+async def list_admin_requests(call: Call[None, AdminRequestQuery]) -> Page[AdminRequestOut]:
+    query = call.query
     statement = select(AdminRequest).where(*visible(AdminRequest, call.me))
     statement = matching(statement, AdminRequest, query, "status", "user_id")
     return await page_of(call.db, statement, AdminRequest, AdminRequestOut, query)
 
 
-async def create_admin_request(call: Call) -> AdminRequestOut:
+async def create_admin_request(call: Call[AdminRequestCreate, None]) -> AdminRequestOut:
     admin_request = AdminRequest(user_id=call.me.id, **call.body.model_dump())
     await call.insert(admin_request)
     return AdminRequestOut.model_validate(admin_request)
 
 
-async def get_admin_request(call: Call) -> AdminRequestOut:
+async def get_admin_request(call: Call[None, None]) -> AdminRequestOut:
     return AdminRequestOut.model_validate(await get_owned(call.db, AdminRequest, call.params["id"], call.me))
 
 
-async def _move(call: Call, admin_request: AdminRequest, changes: dict[str, Any]) -> AdminRequest:
+async def _move(call: Call[Any, Any], admin_request: AdminRequest, changes: dict[str, Any]) -> AdminRequest:
     if not call.me.is_admin:
         raise Conflict("Only an admin can change a request's status")
     to = changes.pop("status")
@@ -67,7 +68,9 @@ async def _move(call: Call, admin_request: AdminRequest, changes: dict[str, Any]
     )
 
 
-async def _edit_message(call: Call, admin_request: AdminRequest, changes: dict[str, Any]) -> AdminRequest:
+async def _edit_message(
+    call: Call[Any, Any], admin_request: AdminRequest, changes: dict[str, Any]
+) -> AdminRequest:
     if admin_request.user_id != call.me.id:
         raise Conflict("Only the request's author can edit its message")
     if admin_request.status != "open":
@@ -80,15 +83,15 @@ async def _edit_message(call: Call, admin_request: AdminRequest, changes: dict[s
     )
 
 
-async def update_admin_request(call: Call) -> AdminRequestOut:
+async def update_admin_request(call: Call[AdminRequestUpdate, None]) -> AdminRequestOut:
     changes = call.body.changes()
     _check_update_shape(changes)
     admin_request = await get_owned(call.db, AdminRequest, call.params["id"], call.me)
     if not changes:
         return AdminRequestOut.model_validate(admin_request)
-    call.details = {"fields": sorted(changes)}
+    call.report(fields=sorted(changes))
     if "status" in changes:
-        call.details["status"] = changes["status"]
+        call.report(status=changes["status"])
         admin_request = await _move(call, admin_request, changes)
     else:
         admin_request = await _edit_message(call, admin_request, changes)
@@ -99,7 +102,6 @@ ENDPOINTS = [
     get(
         "/api/admin-requests",
         list_admin_requests,
-        query=AdminRequestQuery,
         response=Page[AdminRequestOut],
         errors=(422,),
         summary="List admin requests",
@@ -108,7 +110,6 @@ ENDPOINTS = [
         "/api/admin-requests",
         create_admin_request,
         transaction=False,
-        body=AdminRequestCreate,
         response=AdminRequestOut,
         entity="admin_request",
         errors=(422,),
@@ -125,7 +126,6 @@ ENDPOINTS = [
     patch(
         "/api/admin-requests/{id:int}",
         update_admin_request,
-        body=AdminRequestUpdate,
         response=AdminRequestOut,
         entity="admin_request",
         errors=(404, 409, 422),

@@ -6,13 +6,15 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from lib import ratelimit
-from lib.auth import create_access_token, hash_password, needs_rehash, verify_password
-from lib.errors import Conflict, Unauthorized
+from lib.core import ratelimit
+from lib.core.errors import Conflict, Unauthorized
+from lib.core.passwords import hash_password, needs_rehash, verify_password
+from lib.core.tokens import create_access_token
 from lib.models.users import User
-from lib.request_context import client_ip
 from lib.schemas.users import LoginIn, RegisterIn, TokenOut, UserOut
-from lib.web import Call, create_app, get, lambda_handler, post
+from lib.web.app import create_app, lambda_handler
+from lib.web.endpoints import Call, get, post
+from lib.web.request_info import client_ip
 
 LOGIN_FAILURES_ALLOWED = 5
 LOGIN_WINDOW = timedelta(minutes=15)
@@ -23,8 +25,8 @@ def _token_response(user: User) -> TokenOut:
     return TokenOut(user=UserOut.model_validate(user), access_token=token, expires_in=expires_in)
 
 
-async def register(call: Call) -> TokenOut:
-    body: RegisterIn = call.body
+async def register(call: Call[RegisterIn, None]) -> TokenOut:
+    body = call.body
     # Argon2 is CPU-bound: off the event loop, so concurrent requests (and their pooled
     # connections) keep moving while it runs.
     password_hash = await asyncio.to_thread(hash_password, body.password)
@@ -38,14 +40,14 @@ async def register(call: Call) -> TokenOut:
     user = await call.db.scalar(statement)
     if user is None:
         raise Conflict("An account with this email already exists")
-    call.actor_id = call.entity_id = user.id
+    call.report(actor_id=user.id, entity_id=user.id)
     return _token_response(user)
 
 
-async def login(call: Call) -> TokenOut:
-    body: LoginIn = call.body
+async def login(call: Call[LoginIn, None]) -> TokenOut:
+    body = call.body
     bucket = f"login:{body.email}:{client_ip(call.request)}"
-    call.details = {"email": body.email}
+    call.report(email=body.email)
     # Committed before the check, so it survives this request's rollback and concurrent guesses
     # cannot all pass one count; a successful login resets the bucket below.
     await ratelimit.acquire(bucket, limit=LOGIN_FAILURES_ALLOWED, window=LOGIN_WINDOW)
@@ -53,16 +55,16 @@ async def login(call: Call) -> TokenOut:
     valid = await asyncio.to_thread(verify_password, user.password_hash if user else None, body.password)
     if user is None or not valid or not user.is_active:
         if user is not None:
-            call.actor_id = call.entity_id = user.id
+            call.report(actor_id=user.id, entity_id=user.id)
         raise Unauthorized("Invalid email or password")
     await ratelimit.reset(call.db, bucket)
     if needs_rehash(user.password_hash):
         user.password_hash = await asyncio.to_thread(hash_password, body.password)
-    call.actor_id = call.entity_id = user.id
+    call.report(actor_id=user.id, entity_id=user.id)
     return _token_response(user)
 
 
-async def me(call: Call) -> UserOut:
+async def me(call: Call[None, None]) -> UserOut:
     return UserOut.model_validate(call.me)
 
 
@@ -72,7 +74,6 @@ ENDPOINTS = [
         register,
         transaction=False,
         auth="public",
-        body=RegisterIn,
         response=TokenOut,
         entity="user",
         errors=(409, 422),
@@ -82,7 +83,6 @@ ENDPOINTS = [
         "/api/auth/login",
         login,
         auth="public",
-        body=LoginIn,
         response=TokenOut,
         status=200,
         entity="user",

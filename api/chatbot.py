@@ -3,16 +3,18 @@
 import time
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select, tuple_
 
-from lib import chat, ideas, ratelimit
-from lib.errors import NotFound
-from lib.intents import detect_intent
+from lib.assistant import chat, ideas
+from lib.assistant.intents import detect_intent
+from lib.core import ratelimit
+from lib.core.errors import NotFound
+from lib.core.pagination import decode_cursor, encode_cursor
 from lib.models.chatbot_history import ChatbotMessage
 from lib.models.projects import Project
-from lib.ownership import get_owned
-from lib.pagination import decode_cursor, encode_cursor
+from lib.rules.ownership import get_owned
 from lib.schemas.chatbot import (
     ChatIn,
     ChatMessageOut,
@@ -22,7 +24,8 @@ from lib.schemas.chatbot import (
     SessionQuery,
 )
 from lib.schemas.common import Page
-from lib.web import Call, create_app, get, lambda_handler, post
+from lib.web.app import create_app, lambda_handler
+from lib.web.endpoints import Call, get, post
 
 MESSAGES_PER_MINUTE = 30
 # A session page shows its latest messages; the rate limit keeps sessions far below this anyway.
@@ -34,7 +37,7 @@ def _session_not_found(session_id: object) -> NotFound:
     return NotFound(f"Chatbot session {session_id} not found")
 
 
-async def _history(call: Call, session_id: uuid.UUID) -> list[ChatbotMessage]:
+async def _history(call: Call[Any, Any], session_id: uuid.UUID) -> list[ChatbotMessage]:
     """The session's last messages, oldest first; 404 if the session belongs to someone else."""
     foreign = await call.db.scalar(
         select(ChatbotMessage.id)
@@ -52,11 +55,11 @@ async def _history(call: Call, session_id: uuid.UUID) -> list[ChatbotMessage]:
     return list(reversed(rows.all()))
 
 
-async def send_message(call: Call) -> ChatOut:
+async def send_message(call: Call[ChatIn, None]) -> ChatOut:
     started = time.perf_counter()
-    body: ChatIn = call.body
+    body = call.body
     session_id = body.session_id or uuid.uuid4()
-    call.entity_id = str(session_id)
+    call.report(entity_id=str(session_id))
     project = None
     if body.project_id is not None:
         project = await get_owned(call.db, Project, body.project_id, call.me, admin_sees_all=False)
@@ -96,12 +99,12 @@ async def send_message(call: Call) -> ChatOut:
         )
     )
     await call.db.flush()
-    call.details = {"intent": intent, "source": answer.source}
+    call.report(intent=intent, source=answer.source)
     return ChatOut(session_id=session_id, reply=answer.reply, intent=intent, response_time_ms=elapsed_ms)
 
 
-async def list_sessions(call: Call) -> Page[SessionOut]:
-    query: SessionQuery = call.query
+async def list_sessions(call: Call[None, SessionQuery]) -> Page[SessionOut]:
+    query = call.query
     sessions = (
         select(
             ChatbotMessage.session_id,
@@ -144,7 +147,7 @@ def _parse_session_id(raw: str) -> uuid.UUID:
         raise _session_not_found(raw[:45]) from None
 
 
-async def get_session(call: Call) -> SessionMessagesOut:
+async def get_session(call: Call[None, None]) -> SessionMessagesOut:
     session_id = _parse_session_id(call.params["session_id"])
     statement = select(ChatbotMessage).where(ChatbotMessage.session_id == session_id)
     if not call.me.is_admin:
@@ -163,7 +166,6 @@ ENDPOINTS = [
         "/api/chatbot",
         send_message,
         status=200,
-        body=ChatIn,
         response=ChatOut,
         entity="chatbot_session",
         errors=(404, 422, 429),
@@ -172,7 +174,6 @@ ENDPOINTS = [
     get(
         "/api/chatbot/sessions",
         list_sessions,
-        query=SessionQuery,
         response=Page[SessionOut],
         summary="List your chatbot sessions",
     ),

@@ -2,10 +2,11 @@
 
 from sqlalchemy import text
 
-from lib.web import Call, create_app, get, lambda_handler
+from lib.web.app import create_app, lambda_handler
+from lib.web.endpoints import Call, get
 
 
-async def health(call: Call) -> dict[str, str | None]:
+async def health(call: Call[None, None]) -> dict[str, str | None]:
     migrated = await call.db.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL"))
     revision = await call.db.scalar(text("SELECT version_num FROM alembic_version")) if migrated else None
     return {"status": "ok", "database": "ok", "migration": revision}

@@ -1,19 +1,21 @@
 """Ideas: POST /api/ideas/generate, GET /api/ideas, GET/PATCH /api/ideas/{id}, POST /api/ideas/{id}/refine."""
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
-from lib import ideas as generator
-from lib import ratelimit
-from lib.errors import Forbidden
+from lib.assistant import ideas as generator
+from lib.core import ratelimit
+from lib.core.errors import Forbidden
+from lib.core.pagination import page_of
 from lib.models.idea_generation_history import Idea
 from lib.models.projects import Project
-from lib.ownership import get_owned
-from lib.pagination import page_of
+from lib.rules.ownership import get_owned
 from lib.schemas.common import Page
 from lib.schemas.ideas import IdeaGenerateIn, IdeaOut, IdeaQuery, IdeaRefineIn, IdeasOut, IdeaUpdate
-from lib.web import Call, create_app, get, lambda_handler, patch, post
+from lib.web.app import create_app, lambda_handler
+from lib.web.endpoints import Call, get, patch, post
 
 # Generating and refining share one budget: both may call the paid provider.
 IDEA_CALLS_PER_HOUR = 20
@@ -27,8 +29,8 @@ def _unique_interests(interests: list[str]) -> list[str]:
     return list(unique.values())
 
 
-async def generate_ideas(call: Call) -> IdeasOut:
-    body: IdeaGenerateIn = call.body
+async def generate_ideas(call: Call[IdeaGenerateIn, None]) -> IdeasOut:
+    body = call.body
     if body.project_id is not None:
         await get_owned(call.db, Project, body.project_id, call.me, admin_sees_all=False)
     await ratelimit.hit(call.db, f"ideas:{call.me.id}", limit=IDEA_CALLS_PER_HOUR, window=WINDOW)
@@ -45,13 +47,13 @@ async def generate_ideas(call: Call) -> IdeasOut:
         prompt=generator.ideas_prompt(body.category, interests, body.complexity, body.count),
         ideas=ideas,
     )
-    call.entity_id = rows[0].id
-    call.details = {"idea_ids": [row.id for row in rows], "sources": sorted({row.source for row in rows})}
+    call.report(entity_id=rows[0].id)
+    call.report(idea_ids=[row.id for row in rows], sources=sorted({row.source for row in rows}))
     return IdeasOut(ideas=[IdeaOut.model_validate(row) for row in rows])
 
 
-async def list_ideas(call: Call) -> Page[IdeaOut]:
-    query: IdeaQuery = call.query
+async def list_ideas(call: Call[None, IdeaQuery]) -> Page[IdeaOut]:
+    query = call.query
     # Everyone, admins included, lists their own ideas here; admin reports live under /api/admin/stats.
     statement = select(Idea).where(Idea.user_id == call.me.id)
     if query.category:
@@ -61,11 +63,11 @@ async def list_ideas(call: Call) -> Page[IdeaOut]:
     return await page_of(call.db, statement, Idea, IdeaOut, query)
 
 
-async def get_idea(call: Call) -> IdeaOut:
+async def get_idea(call: Call[None, None]) -> IdeaOut:
     return IdeaOut.model_validate(await get_owned(call.db, Idea, call.params["id"], call.me))
 
 
-async def _own_idea(call: Call, *, for_update: bool = False) -> Idea:
+async def _own_idea(call: Call[Any, Any], *, for_update: bool = False) -> Idea:
     """The idea if the caller owns it: 404 for other users, 403 for an admin (who can see it)."""
     idea = await get_owned(call.db, Idea, call.params["id"], call.me, for_update=for_update)
     if idea.user_id != call.me.id:
@@ -73,11 +75,11 @@ async def _own_idea(call: Call, *, for_update: bool = False) -> Idea:
     return idea
 
 
-async def update_idea(call: Call) -> IdeaOut:
+async def update_idea(call: Call[IdeaUpdate, None]) -> IdeaOut:
     idea = await _own_idea(call, for_update=True)
     changes = call.body.changes()
     if changes:
-        call.details = {"fields": sorted(changes)}
+        call.report(fields=sorted(changes))
         for name, value in changes.items():
             setattr(idea, name, value)
         await call.db.flush()
@@ -85,8 +87,8 @@ async def update_idea(call: Call) -> IdeaOut:
     return IdeaOut.model_validate(idea)
 
 
-async def refine_idea(call: Call) -> IdeaOut:
-    body: IdeaRefineIn = call.body
+async def refine_idea(call: Call[IdeaRefineIn, None]) -> IdeaOut:
+    body = call.body
     parent = await _own_idea(call)
     await ratelimit.hit(call.db, f"ideas:{call.me.id}", limit=IDEA_CALLS_PER_HOUR, window=WINDOW)
     refined = await generator.refine_idea(parent, body.instructions, call.db)
@@ -99,8 +101,8 @@ async def refine_idea(call: Call) -> IdeaOut:
         ideas=[refined],
         parent=parent,
     )
-    call.entity_id = row.id
-    call.details = {"parent_id": parent.id, "source": row.source}
+    call.report(entity_id=row.id)
+    call.report(parent_id=parent.id, source=row.source)
     return IdeaOut.model_validate(row)
 
 
@@ -108,20 +110,18 @@ ENDPOINTS = [
     post(
         "/api/ideas/generate",
         generate_ideas,
-        body=IdeaGenerateIn,
         response=IdeasOut,
         entity="idea",
         errors=(404, 422, 429),
         summary="Generate project ideas",
     ),
-    get("/api/ideas", list_ideas, query=IdeaQuery, response=Page[IdeaOut], summary="List your ideas"),
+    get("/api/ideas", list_ideas, response=Page[IdeaOut], summary="List your ideas"),
     get(
         "/api/ideas/{id:int}", get_idea, response=IdeaOut, entity="idea", errors=(404,), summary="Get an idea"
     ),
     patch(
         "/api/ideas/{id:int}",
         update_idea,
-        body=IdeaUpdate,
         response=IdeaOut,
         entity="idea",
         errors=(403, 404, 422),
@@ -130,7 +130,6 @@ ENDPOINTS = [
     post(
         "/api/ideas/{id:int}/refine",
         refine_idea,
-        body=IdeaRefineIn,
         response=IdeaOut,
         entity="idea",
         errors=(403, 404, 422, 429),

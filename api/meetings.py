@@ -4,15 +4,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from lib.errors import Conflict, field_error
+from lib.core.errors import Conflict, field_error
+from lib.core.pagination import matching, page_of
 from lib.models.meetings import Meeting
 from lib.models.projects import Project
-from lib.ownership import get_owned, visible
-from lib.pagination import matching, page_of
+from lib.rules.ownership import get_owned, visible
+from lib.rules.transitions import transition
 from lib.schemas.common import Page
 from lib.schemas.meetings import MeetingCreate, MeetingOut, MeetingQuery, MeetingUpdate
-from lib.state import transition
-from lib.web import Call, create_app, get, lambda_handler, patch, post
+from lib.web.app import create_app, lambda_handler
+from lib.web.endpoints import Call, get, patch, post
 
 RESCHEDULE_FIELDS = ("scheduled_at", "duration_minutes", "agenda")
 # target status -> (statuses it may come from, whether only an admin may make the move)
@@ -36,8 +37,8 @@ def _check_update_shape(changes: dict[str, Any]) -> None:
         raise field_error(["body", "meeting_link"], "is set only when confirming")
 
 
-async def list_meetings(call: Call) -> Page[MeetingOut]:
-    query: MeetingQuery = call.query
+async def list_meetings(call: Call[None, MeetingQuery]) -> Page[MeetingOut]:
+    query = call.query
     statement = select(Meeting).where(*visible(Meeting, call.me))
     statement = matching(statement, Meeting, query, "status", "user_id")
     if query.from_:
@@ -47,8 +48,8 @@ async def list_meetings(call: Call) -> Page[MeetingOut]:
     return await page_of(call.db, statement, Meeting, MeetingOut, query)
 
 
-async def create_meeting(call: Call) -> MeetingOut:
-    body: MeetingCreate = call.body
+async def create_meeting(call: Call[MeetingCreate, None]) -> MeetingOut:
+    body = call.body
     if body.project_id is not None:
         # Checked here so a missing or foreign project is a 404, never a foreign-key error.
         await get_owned(call.db, Project, body.project_id, call.me, admin_sees_all=False)
@@ -57,11 +58,11 @@ async def create_meeting(call: Call) -> MeetingOut:
     return MeetingOut.model_validate(meeting)
 
 
-async def get_meeting(call: Call) -> MeetingOut:
+async def get_meeting(call: Call[None, None]) -> MeetingOut:
     return MeetingOut.model_validate(await get_owned(call.db, Meeting, call.params["id"], call.me))
 
 
-async def _move(call: Call, meeting: Meeting, changes: dict[str, Any]) -> Meeting:
+async def _move(call: Call[Any, Any], meeting: Meeting, changes: dict[str, Any]) -> Meeting:
     to = changes.pop("status")
     allowed_from, admin_only = MOVES[to]
     if admin_only and not call.me.is_admin:
@@ -72,7 +73,7 @@ async def _move(call: Call, meeting: Meeting, changes: dict[str, Any]) -> Meetin
     )
 
 
-async def _reschedule(call: Call, meeting: Meeting, changes: dict[str, Any]) -> Meeting:
+async def _reschedule(call: Call[Any, Any], meeting: Meeting, changes: dict[str, Any]) -> Meeting:
     if meeting.user_id != call.me.id:
         raise Conflict("Only the meeting's owner can change its time or agenda")
     if meeting.status != "requested":
@@ -83,15 +84,15 @@ async def _reschedule(call: Call, meeting: Meeting, changes: dict[str, Any]) -> 
     )
 
 
-async def update_meeting(call: Call) -> MeetingOut:
+async def update_meeting(call: Call[MeetingUpdate, None]) -> MeetingOut:
     changes = call.body.changes()
     _check_update_shape(changes)
     meeting = await get_owned(call.db, Meeting, call.params["id"], call.me)
     if not changes:
         return MeetingOut.model_validate(meeting)
-    call.details = {"fields": sorted(changes)}
+    call.report(fields=sorted(changes))
     if "status" in changes:
-        call.details["status"] = changes["status"]
+        call.report(status=changes["status"])
         meeting = await _move(call, meeting, changes)
     else:
         meeting = await _reschedule(call, meeting, changes)
@@ -102,7 +103,6 @@ ENDPOINTS = [
     get(
         "/api/meetings",
         list_meetings,
-        query=MeetingQuery,
         response=Page[MeetingOut],
         errors=(422,),
         summary="List meetings",
@@ -111,7 +111,6 @@ ENDPOINTS = [
         "/api/meetings",
         create_meeting,
         transaction=False,
-        body=MeetingCreate,
         response=MeetingOut,
         entity="meeting",
         errors=(404, 422),
@@ -128,7 +127,6 @@ ENDPOINTS = [
     patch(
         "/api/meetings/{id:int}",
         update_meeting,
-        body=MeetingUpdate,
         response=MeetingOut,
         entity="meeting",
         errors=(404, 409, 422),

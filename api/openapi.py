@@ -1,7 +1,6 @@
 """GET /api/openapi.json and GET /api/docs: the API described from every function's route table."""
 
 import html
-import importlib.util
 import json
 import sys
 from functools import lru_cache
@@ -10,27 +9,10 @@ from typing import Any
 
 from starlette.responses import HTMLResponse, Response
 
-from lib.openapi import build_document
-from lib.web import Call, Endpoint, create_app, get, lambda_handler
-
-API_DIR = Path(__file__).resolve().parent
-
-
-def _load(path: Path) -> Any:
-    name = ".".join(path.relative_to(API_DIR.parent).with_suffix("").parts)
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def function_files() -> list[Path]:
-    """Every function file Vercel deploys (files starting with `_` are not functions)."""
-    return sorted(p for p in API_DIR.rglob("*.py") if not p.name.startswith("_"))
+from lib.web.app import create_app, lambda_handler
+from lib.web.endpoints import Call, Endpoint, get
+from lib.web.functions import function_files, load_function
+from lib.web.openapi import build_document
 
 
 @lru_cache(maxsize=1)
@@ -38,7 +20,7 @@ def all_endpoints() -> tuple[Endpoint, ...]:
     """Only this function imports every route table; the others never pay for it."""
     endpoints: list[Endpoint] = []
     for path in function_files():
-        module = ENDPOINTS_MODULE if path == Path(__file__).resolve() else _load(path)
+        module = ENDPOINTS_MODULE if path == Path(__file__).resolve() else load_function(path)
         endpoints.extend(module.ENDPOINTS)
     return tuple(endpoints)
 
@@ -48,7 +30,7 @@ def document() -> bytes:
     return json.dumps(build_document(list(all_endpoints())), separators=(",", ":")).encode()
 
 
-async def openapi_json(call: Call) -> Response:
+async def openapi_json(call: Call[None, None]) -> Response:
     return Response(document(), media_type="application/json")
 
 
@@ -56,7 +38,7 @@ def _schema_text(schema: Any) -> str:
     return html.escape(json.dumps(schema, indent=1)) if schema else ""
 
 
-async def docs(call: Call) -> HTMLResponse:
+async def docs(call: Call[None, None]) -> HTMLResponse:
     spec = json.loads(document())
     rows = []
     for path, operations in spec["paths"].items():

@@ -2,16 +2,17 @@
 
 from sqlalchemy import select
 
+from lib.core.pagination import matching, page_of
 from lib.models.orders import Order
 from lib.models.plans import Plan
 from lib.models.projects import Project
 from lib.models.users import User
-from lib.ownership import get_owned, not_found, visible
-from lib.pagination import matching, page_of
+from lib.rules.ownership import get_owned, not_found, visible
+from lib.rules.transitions import transition
 from lib.schemas.common import Page
 from lib.schemas.orders import OrderCreate, OrderOut, OrderQuery, OrderStatusUpdate
-from lib.state import transition
-from lib.web import Call, create_app, get, lambda_handler, patch, post
+from lib.web.app import create_app, lambda_handler
+from lib.web.endpoints import Call, get, patch, post
 
 OPEN = ("pending", "paid", "in_progress")
 # Target status -> the statuses it may be reached from. Anything not listed is a 409.
@@ -28,15 +29,15 @@ def _allowed_from(to: str, me: User) -> tuple[str, ...]:
     return (ADMIN_MOVES if me.is_admin else OWNER_MOVES).get(to, ())
 
 
-async def list_orders(call: Call) -> Page[OrderOut]:
-    query: OrderQuery = call.query
+async def list_orders(call: Call[None, OrderQuery]) -> Page[OrderOut]:
+    query = call.query
     statement = select(Order).where(*visible(Order, call.me))
     statement = matching(statement, Order, query, "status", "project_id", "user_id")
     return await page_of(call.db, statement, Order, OrderOut, query)
 
 
-async def create_order(call: Call) -> OrderOut:
-    body: OrderCreate = call.body
+async def create_order(call: Call[OrderCreate, None]) -> OrderOut:
+    body = call.body
     plan = await call.db.scalar(select(Plan).where(Plan.id == body.plan_id, Plan.is_active.is_(True)))
     if plan is None:
         raise not_found(Plan, body.plan_id)
@@ -53,17 +54,17 @@ async def create_order(call: Call) -> OrderOut:
         status="pending",
     )
     await call.insert(order)
-    call.details = {"plan_id": plan.id, "amount_cents": plan.price_cents, "currency": plan.currency}
+    call.report(plan_id=plan.id, amount_cents=plan.price_cents, currency=plan.currency)
     return OrderOut.model_validate(order)
 
 
-async def get_order(call: Call) -> OrderOut:
+async def get_order(call: Call[None, None]) -> OrderOut:
     return OrderOut.model_validate(await get_owned(call.db, Order, call.params["id"], call.me))
 
 
-async def update_order_status(call: Call) -> OrderOut:
+async def update_order_status(call: Call[OrderStatusUpdate, None]) -> OrderOut:
     to = call.body.status
-    call.details = {"status": to}
+    call.report(status=to)
     order = await transition(
         call.db, Order, call.params["id"], call.me, allowed_from=_allowed_from(to, call.me), to=to
     )
@@ -71,12 +72,11 @@ async def update_order_status(call: Call) -> OrderOut:
 
 
 ENDPOINTS = [
-    get("/api/orders", list_orders, query=OrderQuery, response=Page[OrderOut], summary="List orders"),
+    get("/api/orders", list_orders, response=Page[OrderOut], summary="List orders"),
     post(
         "/api/orders",
         create_order,
         transaction=False,
-        body=OrderCreate,
         response=OrderOut,
         entity="order",
         errors=(404, 422),
@@ -94,7 +94,6 @@ ENDPOINTS = [
         "/api/orders/{id:int}",
         update_order_status,
         transaction=False,
-        body=OrderStatusUpdate,
         response=OrderOut,
         entity="order",
         errors=(404, 409, 422),

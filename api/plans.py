@@ -1,25 +1,26 @@
 """Plans: GET/POST /api/plans, GET/PATCH /api/plans/{id} (anyone reads active plans; admins write)."""
 
-from lib import catalogue
 from lib.models.plans import Plan
+from lib.rules import catalogue
 from lib.schemas.common import Page
 from lib.schemas.plans import PlanCreate, PlanOut, PlanQuery, PlanUpdate
-from lib.web import Call, create_app, get, lambda_handler, patch, post
+from lib.web.app import create_app, lambda_handler
+from lib.web.endpoints import Call, get, patch, post
 
 
-async def list_plans(call: Call) -> Page[PlanOut]:
+async def list_plans(call: Call[None, PlanQuery]) -> Page[PlanOut]:
     return await catalogue.list_items(call, Plan, PlanOut)
 
 
-async def get_plan(call: Call) -> PlanOut:
+async def get_plan(call: Call[None, None]) -> PlanOut:
     return await catalogue.get_item(call, Plan, PlanOut)
 
 
-async def create_plan(call: Call) -> PlanOut:
+async def create_plan(call: Call[PlanCreate, None]) -> PlanOut:
     return await catalogue.create_item(call, Plan, PlanOut)
 
 
-async def update_plan(call: Call) -> PlanOut:
+async def update_plan(call: Call[PlanUpdate, None]) -> PlanOut:
     return await catalogue.update_item(call, Plan, PlanOut)
 
 
@@ -28,7 +29,6 @@ ENDPOINTS = [
         "/api/plans",
         list_plans,
         auth="optional",
-        query=PlanQuery,
         response=Page[PlanOut],
         errors=(422,),
         summary="List plans",
@@ -37,7 +37,6 @@ ENDPOINTS = [
         "/api/plans",
         create_plan,
         auth="admin",
-        body=PlanCreate,
         response=PlanOut,
         entity="plan",
         errors=(409, 422),
@@ -56,7 +55,6 @@ ENDPOINTS = [
         "/api/plans/{id:int}",
         update_plan,
         auth="admin",
-        body=PlanUpdate,
         response=PlanOut,
         entity="plan",
         errors=(404, 409, 422),

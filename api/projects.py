@@ -2,16 +2,17 @@
 
 from sqlalchemy import func, select, update
 
+from lib.core.pagination import matching, page_of
 from lib.models.projects import Project
-from lib.ownership import get_owned, not_found, owned, visible
-from lib.pagination import matching, page_of
+from lib.rules.ownership import get_owned, not_found, owned, visible
 from lib.schemas.common import Page
 from lib.schemas.projects import ProjectCreate, ProjectOut, ProjectQuery, ProjectUpdate
-from lib.web import Call, create_app, delete, get, lambda_handler, patch, post
+from lib.web.app import create_app, lambda_handler
+from lib.web.endpoints import Call, delete, get, patch, post
 
 
-async def list_projects(call: Call) -> Page[ProjectOut]:
-    query: ProjectQuery = call.query
+async def list_projects(call: Call[None, ProjectQuery]) -> Page[ProjectOut]:
+    query = call.query
     statement = select(Project).where(*visible(Project, call.me))
     statement = matching(statement, Project, query, "status", "category", "user_id")
     if query.q:
@@ -19,22 +20,22 @@ async def list_projects(call: Call) -> Page[ProjectOut]:
     return await page_of(call.db, statement, Project, ProjectOut, query)
 
 
-async def create_project(call: Call) -> ProjectOut:
+async def create_project(call: Call[ProjectCreate, None]) -> ProjectOut:
     project = Project(user_id=call.me.id, **call.body.model_dump())
     await call.insert(project)
     return ProjectOut.model_validate(project)
 
 
-async def get_project(call: Call) -> ProjectOut:
+async def get_project(call: Call[None, None]) -> ProjectOut:
     return ProjectOut.model_validate(await get_owned(call.db, Project, call.params["id"], call.me))
 
 
-async def update_project(call: Call) -> ProjectOut:
+async def update_project(call: Call[ProjectUpdate, None]) -> ProjectOut:
     changes = call.body.changes()
     project_id = call.params["id"]
     if not changes:
         return await get_project(call)
-    call.details = {"fields": sorted(changes)}
+    call.report(fields=sorted(changes))
     statement = (
         update(Project).where(*owned(Project, project_id, call.me)).values(**changes).returning(Project)
     )
@@ -44,7 +45,7 @@ async def update_project(call: Call) -> ProjectOut:
     return ProjectOut.model_validate(project)
 
 
-async def delete_project(call: Call) -> None:
+async def delete_project(call: Call[None, None]) -> None:
     project_id = call.params["id"]
     statement = (
         update(Project)
@@ -57,14 +58,11 @@ async def delete_project(call: Call) -> None:
 
 
 ENDPOINTS = [
-    get(
-        "/api/projects", list_projects, query=ProjectQuery, response=Page[ProjectOut], summary="List projects"
-    ),
+    get("/api/projects", list_projects, response=Page[ProjectOut], summary="List projects"),
     post(
         "/api/projects",
         create_project,
         transaction=False,
-        body=ProjectCreate,
         response=ProjectOut,
         entity="project",
         errors=(422,),
@@ -82,7 +80,6 @@ ENDPOINTS = [
         "/api/projects/{id:int}",
         update_project,
         transaction=False,
-        body=ProjectUpdate,
         response=ProjectOut,
         entity="project",
         errors=(404, 422),

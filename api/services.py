@@ -3,13 +3,13 @@
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 
-from lib import catalogue
-from lib.errors import Conflict
+from lib.core.errors import Conflict
+from lib.core.pagination import page_of
 from lib.models.projects import Project
 from lib.models.services import Service
 from lib.models.user_services import UserService
-from lib.ownership import get_owned, not_found
-from lib.pagination import page_of
+from lib.rules import catalogue
+from lib.rules.ownership import get_owned, not_found
 from lib.schemas.common import Page
 from lib.schemas.services import (
     ServiceCreate,
@@ -20,27 +20,28 @@ from lib.schemas.services import (
     SubscriptionQuery,
     UserServiceOut,
 )
-from lib.web import Call, create_app, get, lambda_handler, patch, post
+from lib.web.app import create_app, lambda_handler
+from lib.web.endpoints import Call, get, patch, post
 
 
-async def list_services(call: Call) -> Page[ServiceOut]:
+async def list_services(call: Call[None, ServiceQuery]) -> Page[ServiceOut]:
     return await catalogue.list_items(call, Service, ServiceOut)
 
 
-async def get_service(call: Call) -> ServiceOut:
+async def get_service(call: Call[None, None]) -> ServiceOut:
     return await catalogue.get_item(call, Service, ServiceOut)
 
 
-async def create_service(call: Call) -> ServiceOut:
+async def create_service(call: Call[ServiceCreate, None]) -> ServiceOut:
     return await catalogue.create_item(call, Service, ServiceOut)
 
 
-async def update_service(call: Call) -> ServiceOut:
+async def update_service(call: Call[ServiceUpdate, None]) -> ServiceOut:
     return await catalogue.update_item(call, Service, ServiceOut)
 
 
-async def subscribe_to_service(call: Call) -> UserServiceOut:
-    body: SubscribeIn = call.body
+async def subscribe_to_service(call: Call[SubscribeIn, None]) -> UserServiceOut:
+    body = call.body
     service_id = call.params["id"]
     if await call.db.scalar(select(Service.id).where(Service.id == service_id, Service.is_active)) is None:
         raise not_found(Service, service_id)
@@ -60,12 +61,12 @@ async def subscribe_to_service(call: Call) -> UserServiceOut:
     subscription = await call.db.scalar(statement)
     if subscription is None:
         raise Conflict(f"You already have an active subscription to service {service_id}")
-    call.details = {"user_service_id": subscription.id, "project_id": body.project_id}
+    call.report(user_service_id=subscription.id, project_id=body.project_id)
     return UserServiceOut.model_validate(subscription)
 
 
-async def list_my_subscriptions(call: Call) -> Page[UserServiceOut]:
-    query: SubscriptionQuery = call.query
+async def list_my_subscriptions(call: Call[None, SubscriptionQuery]) -> Page[UserServiceOut]:
+    query = call.query
     statement = select(UserService).where(UserService.user_id == call.me.id)
     if query.status:
         statement = statement.where(UserService.status == query.status)
@@ -77,7 +78,6 @@ ENDPOINTS = [
         "/api/services",
         list_services,
         auth="optional",
-        query=ServiceQuery,
         response=Page[ServiceOut],
         errors=(422,),
         summary="List services",
@@ -86,7 +86,6 @@ ENDPOINTS = [
         "/api/services",
         create_service,
         auth="admin",
-        body=ServiceCreate,
         response=ServiceOut,
         entity="service",
         errors=(409, 422),
@@ -96,7 +95,6 @@ ENDPOINTS = [
     get(
         "/api/services/mine",
         list_my_subscriptions,
-        query=SubscriptionQuery,
         response=Page[UserServiceOut],
         errors=(422,),
         summary="List my service subscriptions",
@@ -114,7 +112,6 @@ ENDPOINTS = [
         "/api/services/{id:int}",
         update_service,
         auth="admin",
-        body=ServiceUpdate,
         response=ServiceOut,
         entity="service",
         errors=(404, 409, 422),
@@ -123,7 +120,6 @@ ENDPOINTS = [
     post(
         "/api/services/{id:int}/subscribe",
         subscribe_to_service,
-        body=SubscribeIn,
         response=UserServiceOut,
         entity="service",
         errors=(404, 409, 422),

@@ -17,7 +17,8 @@ from lib.schemas.stats import (
     ResponseTimeRow,
     TopQuery,
 )
-from lib.web import Call, Endpoint, create_app, get, lambda_handler
+from lib.web.app import create_app, lambda_handler
+from lib.web.endpoints import Call, Endpoint, get
 
 SINCE = "now() - make_interval(days => :days)"
 
@@ -68,54 +69,53 @@ RECENT_IDEAS = text("""
     LIMIT :limit""")
 
 
-async def _report(call: Call, name: str, statement: Any, row: type[BaseModel]) -> Report[Any]:
+async def _report(call: Call[Any, Any], name: str, statement: Any, row: type[BaseModel]) -> Report[Any]:
     params = call.query.model_dump() if call.query is not None else {}
     result = await call.db.execute(statement, params)
     return Report[row](report=name, params=params, rows=[row.model_validate(r._mapping) for r in result])  # type: ignore[valid-type]
 
 
-async def active_users_report(call: Call) -> Report[ActiveUserRow]:
+async def active_users_report(call: Call[None, TopQuery]) -> Report[ActiveUserRow]:
     return await _report(call, "active-users", ACTIVE_USERS, ActiveUserRow)
 
 
-async def failed_actions_report(call: Call) -> Report[FailedActionRow]:
+async def failed_actions_report(call: Call[None, DaysQuery]) -> Report[FailedActionRow]:
     return await _report(call, "failed-actions", FAILED_ACTIONS, FailedActionRow)
 
 
-async def chatbot_daily_report(call: Call) -> Report[ChatbotDayRow]:
+async def chatbot_daily_report(call: Call[None, DaysQuery]) -> Report[ChatbotDayRow]:
     return await _report(call, "chatbot-daily", CHATBOT_DAILY, ChatbotDayRow)
 
 
-async def chatbot_response_times_report(call: Call) -> Report[ResponseTimeRow]:
+async def chatbot_response_times_report(call: Call[None, DaysQuery]) -> Report[ResponseTimeRow]:
     return await _report(call, "chatbot-response-times", RESPONSE_TIMES, ResponseTimeRow)
 
 
-async def idea_categories_report(call: Call) -> Report[IdeaCategoryRow]:
+async def idea_categories_report(call: Call[None, None]) -> Report[IdeaCategoryRow]:
     return await _report(call, "idea-categories", IDEA_CATEGORIES, IdeaCategoryRow)
 
 
-async def recent_ideas_report(call: Call) -> Report[RecentIdeaRow]:
+async def recent_ideas_report(call: Call[None, LimitQuery]) -> Report[RecentIdeaRow]:
     return await _report(call, "recent-ideas", RECENT_IDEAS, RecentIdeaRow)
 
 
-def _report_endpoint(name: str, handler: Any, query: Any, row: type[BaseModel]) -> Endpoint:
+def _report_endpoint(name: str, handler: Any, row: type[BaseModel]) -> Endpoint:
     return get(
         f"/api/admin/stats/{name}",
         handler,
         auth="admin",
-        query=query,
         response=Report[row],  # type: ignore[valid-type]
         summary=f"Admin report: {name}",
     )
 
 
 ENDPOINTS = [
-    _report_endpoint("active-users", active_users_report, TopQuery, ActiveUserRow),
-    _report_endpoint("failed-actions", failed_actions_report, DaysQuery, FailedActionRow),
-    _report_endpoint("chatbot-daily", chatbot_daily_report, DaysQuery, ChatbotDayRow),
-    _report_endpoint("chatbot-response-times", chatbot_response_times_report, DaysQuery, ResponseTimeRow),
-    _report_endpoint("idea-categories", idea_categories_report, None, IdeaCategoryRow),
-    _report_endpoint("recent-ideas", recent_ideas_report, LimitQuery, RecentIdeaRow),
+    _report_endpoint("active-users", active_users_report, ActiveUserRow),
+    _report_endpoint("failed-actions", failed_actions_report, FailedActionRow),
+    _report_endpoint("chatbot-daily", chatbot_daily_report, ChatbotDayRow),
+    _report_endpoint("chatbot-response-times", chatbot_response_times_report, ResponseTimeRow),
+    _report_endpoint("idea-categories", idea_categories_report, IdeaCategoryRow),
+    _report_endpoint("recent-ideas", recent_ideas_report, RecentIdeaRow),
 ]
 
 app = create_app(ENDPOINTS)

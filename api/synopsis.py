@@ -4,16 +4,17 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from lib.errors import Conflict
+from lib.core.errors import Conflict
+from lib.core.pagination import matching, page_of
 from lib.models.projects import Project
 from lib.models.synopsis import Synopsis
 from lib.models.users import User
-from lib.ownership import get_owned, owned, visible
-from lib.pagination import matching, page_of
+from lib.rules.ownership import get_owned, owned, visible
+from lib.rules.transitions import transition
 from lib.schemas.common import Page
 from lib.schemas.synopsis import SynopsisCreate, SynopsisOut, SynopsisQuery, SynopsisUpdate
-from lib.state import transition
-from lib.web import Call, create_app, get, lambda_handler, patch, post
+from lib.web.app import create_app, lambda_handler
+from lib.web.endpoints import Call, get, patch, post
 
 EDITABLE = ("draft", "submitted")
 # Target status -> the statuses it may be reached from. Anything not listed is a 409.
@@ -30,7 +31,7 @@ def _allowed_from(to: str, me: User) -> tuple[str, ...]:
     return moves.get(to, ())
 
 
-async def _edit_content(call: Call, synopsis_id: int, changes: dict[str, Any]) -> Synopsis:
+async def _edit_content(call: Call[Any, Any], synopsis_id: int, changes: dict[str, Any]) -> Synopsis:
     """Change the text, only while nobody reviews it: the status check is part of the UPDATE."""
     statement = (
         update(Synopsis)
@@ -48,7 +49,7 @@ async def _edit_content(call: Call, synopsis_id: int, changes: dict[str, Any]) -
     return synopsis
 
 
-async def _move(call: Call, synopsis_id: int, to: str, feedback: str | None) -> Synopsis:
+async def _move(call: Call[Any, Any], synopsis_id: int, to: str, feedback: str | None) -> Synopsis:
     values: dict[str, Any] = {}
     if to in REVIEW_MOVES:
         values = {"reviewed_by": call.me.id, "reviewed_at": func.now()}
@@ -59,39 +60,39 @@ async def _move(call: Call, synopsis_id: int, to: str, feedback: str | None) -> 
     )
 
 
-async def list_synopses(call: Call) -> Page[SynopsisOut]:
-    query: SynopsisQuery = call.query
+async def list_synopses(call: Call[None, SynopsisQuery]) -> Page[SynopsisOut]:
+    query = call.query
     statement = select(Synopsis).where(*visible(Synopsis, call.me))
     statement = matching(statement, Synopsis, query, "status", "project_id", "user_id")
     return await page_of(call.db, statement, Synopsis, SynopsisOut, query)
 
 
-async def create_synopsis(call: Call) -> SynopsisOut:
-    body: SynopsisCreate = call.body
+async def create_synopsis(call: Call[SynopsisCreate, None]) -> SynopsisOut:
+    body = call.body
     await get_owned(call.db, Project, body.project_id, call.me, admin_sees_all=False)
     synopsis = Synopsis(user_id=call.me.id, **body.model_dump())
     await call.insert(synopsis)
-    call.details = {"project_id": body.project_id, "status": body.status}
+    call.report(project_id=body.project_id, status=body.status)
     return SynopsisOut.model_validate(synopsis)
 
 
-async def get_synopsis(call: Call) -> SynopsisOut:
+async def get_synopsis(call: Call[None, None]) -> SynopsisOut:
     return SynopsisOut.model_validate(await get_owned(call.db, Synopsis, call.params["id"], call.me))
 
 
-async def update_synopsis(call: Call) -> SynopsisOut:
+async def update_synopsis(call: Call[SynopsisUpdate, None]) -> SynopsisOut:
     changes = call.body.changes()
     synopsis_id = call.params["id"]
     if not changes:
         return await get_synopsis(call)
-    call.details = {"fields": sorted(changes)}
+    call.report(fields=sorted(changes))
     to = changes.pop("status", None)
     feedback = changes.pop("feedback", None)  # the schema lets it through only with a review status
     synopsis = None
     if changes:
         synopsis = await _edit_content(call, synopsis_id, changes)
     if to is not None:
-        call.details["status"] = to
+        call.report(status=to)
         synopsis = await _move(call, synopsis_id, to, feedback)
     return SynopsisOut.model_validate(synopsis)
 
@@ -100,7 +101,6 @@ ENDPOINTS = [
     get(
         "/api/synopsis",
         list_synopses,
-        query=SynopsisQuery,
         response=Page[SynopsisOut],
         summary="List synopses",
     ),
@@ -108,7 +108,6 @@ ENDPOINTS = [
         "/api/synopsis",
         create_synopsis,
         transaction=False,
-        body=SynopsisCreate,
         response=SynopsisOut,
         entity="synopsis",
         errors=(404, 422),
@@ -125,7 +124,6 @@ ENDPOINTS = [
     patch(
         "/api/synopsis/{id:int}",
         update_synopsis,
-        body=SynopsisUpdate,
         response=SynopsisOut,
         entity="synopsis",
         errors=(404, 409, 422),

@@ -25,7 +25,7 @@ from bench.common import (
 
 
 async def no_activity(*args: Any, **kwargs: Any) -> None:
-    """Stands in for lib.activity.log_activity: no row, no statement."""
+    """Stands in for lib.core.activity.log_activity: no row, no statement."""
 
 
 async def run(data: dict[str, Any]) -> dict[str, Any]:
@@ -35,7 +35,7 @@ async def run(data: dict[str, Any]) -> dict[str, Any]:
     sys.stderr = open(log_path("activity_overhead"), "a")  # noqa: SIM115
     try:
         projects = importlib.import_module("api.projects")
-        activity = importlib.import_module("lib.activity")
+        activity = importlib.import_module("lib.core.activity")
     finally:
         sys.stderr = real_stderr
     original = activity.log_activity
@@ -79,7 +79,7 @@ async def run(data: dict[str, Any]) -> dict[str, Any]:
             ratios.append(statistics.median(a) / statistics.median(b))
         return with_rows, without_rows, ratios
 
-    from lib.db import dispose_engine
+    from lib.core.db import dispose_engine
 
     progress(f"{rounds} rounds of {n} POSTs with, then {n} without, the activity row")
     with_rows, without_rows, ratios = await rounds_of(rounds)
@@ -111,7 +111,7 @@ async def run(data: dict[str, Any]) -> dict[str, Any]:
         "p99_without_ms": round(sorted(without_rows)[int(len(without_rows) * 0.99) - 1], 3),
         "ratio": summary(ratios, 3),
         "overhead_ms": round(statistics.median(with_rows) - statistics.median(without_rows), 3),
-        "patched": "lib.activity.log_activity",
+        "patched": "lib.core.activity.log_activity",
     }
 
 

@@ -1,4 +1,4 @@
-"""(6) Archival: move the old activity rows with lib/archive.py while POST /api/projects keeps writing."""
+"""(6) Archival: move old activity rows with lib/core/archive.py while POST /api/projects keeps writing."""
 
 from __future__ import annotations
 
@@ -68,8 +68,8 @@ def latency_summary(samples: list[tuple[float, float, int]]) -> dict[str, Any]:
 
 
 async def one_run(port: int, token: str) -> dict[str, Any]:
-    from lib.archive import archive_older_than
-    from lib.db import dispose_engine
+    from lib.core.archive import archive_older_than
+    from lib.core.db import dispose_engine
     from lib.models.activity_logs import ActivityLog, ActivityLogArchive
 
     body = {

@@ -99,7 +99,7 @@ def use_app_env(database_url: str, **extra: str) -> None:
 
 
 def token_for(user_id: int, minutes: int = 1440) -> str:
-    """A valid access token for `user_id`, signed as lib.auth signs them (pyjwt, HS256)."""
+    """A valid access token for `user_id`, signed as lib.core.tokens signs them (pyjwt, HS256)."""
     import jwt
 
     now = int(time.time())

@@ -88,14 +88,14 @@ async def micro(data: dict[str, Any]) -> dict[str, Any]:
     from sqlalchemy import select, text
 
     from bench.floor import PROJECT_SQL, USER_SQL
-    from lib import auth
-    from lib import log as lib_log
-    from lib.db import session
+    from lib.core import log as lib_log
+    from lib.core import tokens
+    from lib.core.db import session
     from lib.models.projects import Project
     from lib.models.users import User
-    from lib.ownership import owned
+    from lib.rules.ownership import owned
     from lib.schemas.projects import ProjectOut
-    from lib.web import json_response
+    from lib.web.responses import json_response
 
     def read_session() -> Any:
         try:
@@ -120,7 +120,7 @@ async def micro(data: dict[str, Any]) -> dict[str, Any]:
         async with read_session() as db:
             await db.scalar(select(Project).where(*owned(Project, project_id, user)))
 
-    from lib.db import get_engine
+    from lib.core.db import get_engine
 
     engine = get_engine().execution_options(isolation_level="AUTOCOMMIT")
     user_sql = text(USER_SQL.replace("$1::BIGINT", ":id"))
@@ -140,12 +140,12 @@ async def micro(data: dict[str, Any]) -> dict[str, Any]:
             await conn.fetchrow(PROJECT_SQL, project_id, power)
         out = {
             "decode_access_token (pyjwt HS256 + claim checks)": per_call_us(
-                lambda: auth.decode_access_token(token), n
+                lambda: tokens.decode_access_token(token), n
             ),
             "access-log line (structlog JSON + redaction, to a file)": per_call_us(
                 lambda: logger.info("request", **event), n
             ),
-            "lib.log.redact of that event": per_call_us(
+            "lib.core.log.redact of that event": per_call_us(
                 lambda: lib_log.redact(dict(event, request_id="x")), n
             ),
             "build select(Project).where(*owned(...))": per_call_us(
@@ -178,7 +178,7 @@ async def run(data: dict[str, Any]) -> dict[str, Any]:
     sys.stderr = open(log_path("hotspots"), "a")  # noqa: SIM115
     try:
         projects = importlib.import_module("api.projects")
-        importlib.import_module("lib.log").get_logger("bench")
+        importlib.import_module("lib.core.log").get_logger("bench")
     finally:
         sys.stderr = real_stderr
     power, writer = token_for(data["power_id"]), token_for(data["writer_id"])
@@ -239,7 +239,7 @@ async def run(data: dict[str, Any]) -> dict[str, Any]:
             "ours_by_cumulative": sorted(ours, key=lambda r: -r["cumulative_us"])[:15],
             "ours_by_self": sorted(ours, key=lambda r: -r["self_us"])[:10],
         }
-    from lib.db import dispose_engine
+    from lib.core.db import dispose_engine
 
     await dispose_engine()
     return {

@@ -126,7 +126,7 @@ async def capture(data: dict[str, Any]) -> list[dict[str, Any]]:
     from sqlalchemy import event
 
     from bench.asgi import call
-    from lib.db import dispose_engine, get_engine
+    from lib.core.db import dispose_engine, get_engine
 
     statements: list[tuple[str, Any]] = []
 

@@ -721,7 +721,7 @@ def section_archival(r: Report, arc: dict[str, Any], command: str) -> None:
         f"`{command}` → `bench/archival.py`. Each run clones the bench database (`CREATE DATABASE … "
         f"TEMPLATE`), starts `api/projects.py` under uvicorn on the clone, sends `POST /api/projects` at "
         f"{arc['rate_per_second']:g}/s (open loop) for a baseline, then keeps sending while "
-        f"`lib.archive.archive_older_than(ActivityLog, ActivityLogArchive, days={arc['days']}, "
+        f"`lib.core.archive.archive_older_than(ActivityLog, ActivityLogArchive, days={arc['days']}, "
         f"batch_size={arc['batch_size']})` moves every row older than {arc['days']} days "
         f"({num(arc['old_rows'])} rows).",
         "",

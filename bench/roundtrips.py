@@ -86,8 +86,8 @@ async def measure_mode(
     mode: str, upstream: tuple[str, int] | str, pooler: bool, data: dict[str, Any], log: ServerLog
 ) -> dict[str, Any]:
     from bench.asgi import call
-    from lib.config import get_settings
-    from lib.db import dispose_engine
+    from lib.core.config import get_settings
+    from lib.core.db import dispose_engine
 
     recorder = WireRecorder(upstream)
     port = await recorder.start()

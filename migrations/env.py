@@ -10,8 +10,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from lib.config import get_settings
-from lib.db import database_target
+from lib.core.config import get_settings
+from lib.core.db_url import database_target
 from lib.models import load_all
 
 config = context.config

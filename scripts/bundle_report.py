@@ -146,7 +146,7 @@ def exclude_patterns(project: Path) -> dict[str, list[str]]:
 
 
 def route_paths(project: Path, functions: list[Function]) -> list[str]:
-    paths = {"/", "/api/nothing", "/api/nothing.py", "/lib/config.py", "/vercel.json", "/API/health"}
+    paths = {"/", "/api/nothing", "/api/nothing.py", "/lib/core/config.py", "/vercel.json", "/API/health"}
     for function in functions:
         paths |= {f"/{function.name}", f"/{function.name}.py", f"/{function.name}/1"}
     for rewrite in json.loads((project / "vercel.json").read_text()).get("rewrites", []):

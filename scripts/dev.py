@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from lib.web.functions import load_function  # noqa: E402
 from scripts.vercel_routes import Rewrite, load_rewrites, resolve  # noqa: E402
 
 DEV_ADMIN = {"ADMIN_EMAIL": "admin@launchpad.local", "ADMIN_PASSWORD": "launchpad-admin"}
@@ -25,21 +24,8 @@ class Dispatcher:
     def __init__(self, root: Path = ROOT, rewrites: list[Rewrite] | None = None) -> None:
         self.root = root
         self.rewrites = rewrites if rewrites is not None else load_rewrites(root / "vercel.json")
-        self.modules: dict[Path, ModuleType] = {}
         self.not_found: Any = None
         self.resolved: dict[str, Path] = {}
-
-    def _load(self, path: Path) -> ModuleType:
-        module = self.modules.get(path)
-        if module is None:
-            name = ".".join(path.relative_to(self.root).with_suffix("").parts)
-            spec = importlib.util.spec_from_file_location(name, path)
-            assert spec and spec.loader
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
-            spec.loader.exec_module(module)
-            self.modules[path] = module
-        return module
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -52,12 +38,12 @@ class Dispatcher:
             self.resolved[scope["path"]] = target  # misses are not cached: a new api/ file is found
         if target is None:
             if self.not_found is None:
-                from lib.web import create_app
+                from lib.web.app import create_app
 
                 self.not_found = create_app([])  # answers the API's 404 shape, as a function would
             await self.not_found(scope, receive, send)
             return
-        await self._load(target).app(scope, receive, send)
+        await load_function(target, self.root).app(scope, receive, send)
 
 
 def prepare_database(env: dict[str, str]) -> Any:

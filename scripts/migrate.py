@@ -20,8 +20,9 @@ from sqlalchemy.engine import Connection  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
-from lib.config import get_settings  # noqa: E402
-from lib.db import database_target, is_database_unavailable  # noqa: E402
+from lib.core.config import get_settings  # noqa: E402
+from lib.core.db import is_database_unavailable  # noqa: E402
+from lib.core.db_url import database_target  # noqa: E402
 
 # Any constant works as long as every deploy uses the same one ("launchp" in ASCII).
 MIGRATION_LOCK_KEY = 0x6C61756E636870

@@ -11,9 +11,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from lib.auth import hash_password, needs_rehash, verify_password
-from lib.config import get_settings
-from lib.db import dispose_engine, session
+from lib.core.config import get_settings
+from lib.core.db import dispose_engine, session
+from lib.core.passwords import hash_password, needs_rehash, verify_password
 from lib.models import Plan, Service, User
 
 DEMO_PLANS = [

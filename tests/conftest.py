@@ -81,7 +81,7 @@ def database_url(pg_server: str, request: pytest.FixtureRequest) -> str:
     direct = ensure_database(pg_server, TEST_DB, fresh=True)
     os.environ["DATABASE_URL"] = direct
     os.environ.pop("DATABASE_URL_UNPOOLED", None)
-    from lib.config import get_settings
+    from lib.core.config import get_settings
     from scripts.migrate import main as migrate_main
 
     get_settings.cache_clear()
@@ -119,7 +119,7 @@ async def db_clean(database_url: str) -> AsyncIterator[None]:
     """Every table empty before the test (the schema and migrations stay)."""
     from sqlalchemy import text
 
-    from lib.db import session
+    from lib.core.db import session
 
     async with session() as db:
         await db.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))

@@ -2,7 +2,7 @@
 
 Enable it with `pytest_plugins = ["tests.log_hygiene"]` in tests/conftest.py. It looks at:
 
-* every line structlog renders in the test process: the renderer configured by `lib.log` is
+* every line structlog renders in the test process: the renderer configured by `lib.core.log` is
   wrapped once at session start (and re-wrapped if something reconfigures structlog), so the
   exact emitted text is recorded, attributed to the running test;
 * each test's captured stdout, stderr and log records (the report's "Captured stdout/stderr/log"
@@ -63,7 +63,7 @@ def remember_secrets() -> None:
     for name in SECRET_ENV:
         if value := os.environ.get(name, "").strip():
             found[name] = value
-    config = sys.modules.get("lib.config")
+    config = sys.modules.get("lib.core.config")
     if config is not None:
         getter = config.get_settings
         cache_info = getattr(getter, "cache_info", None)
@@ -138,8 +138,8 @@ def install() -> bool:
 
     global _logging_configured
     if not _logging_configured:
-        from lib import config
-        from lib.log import configure_logging
+        from lib.core import config
+        from lib.core.log import configure_logging
 
         cached = config.get_settings.cache_info().currsize
         configure_logging()

@@ -48,7 +48,7 @@ DEFAULT_PASSWORD = "correct horse battery"
 
 @functools.cache
 def _password_hash(password: str) -> str:
-    from lib.auth import hash_password
+    from lib.core.passwords import hash_password
 
     return hash_password(password)
 
@@ -57,8 +57,8 @@ async def create_account(
     email: str, name: str = "Test User", *, admin: bool = False, password: str = DEFAULT_PASSWORD
 ):  # type: ignore[no-untyped-def]
     """A user row plus a real access token, without paying Argon2 per test (the hash is cached)."""
-    from lib.auth import create_access_token
-    from lib.db import session
+    from lib.core.db import session
+    from lib.core.tokens import create_access_token
     from lib.models.users import User
 
     async with session() as db:

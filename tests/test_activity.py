@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
-from lib.db import session
+from lib.core.db import session
 from lib.models.activity_logs import ActivityLog
 from lib.models.projects import Project
-from lib.web import Call, create_app, post
+from lib.web.app import create_app
+from lib.web.endpoints import Call, post
 
 
 async def activity_rows(**filters: object) -> list[ActivityLog]:
@@ -86,30 +87,30 @@ async def test_error_responses_are_recorded_even_without_a_route(client: httpx.A
     ]
 
 
-async def explode_after_insert(call: Call) -> None:
+async def explode_after_insert(call: Call[None, None]) -> None:
     call.db.add(Project(user_id=call.me.id, title="half-written", category="web"))
     await call.db.flush()
     raise RuntimeError("boom after a partial write")
 
 
-async def create_with_secret_details(call: Call) -> dict[str, int]:
+async def create_with_secret_details(call: Call[None, None]) -> dict[str, int]:
     project = Project(user_id=call.me.id, title="kept", category="web")
     call.db.add(project)
     await call.db.flush()
-    call.entity_id = project.id
-    call.details = {
-        "password": "hunter2-secret",
-        "nested": {"api_key": "sk-live-123", "ok": "visible"},
-        "note": "Authorization: Bearer abc.def.ghi",
-    }
+    call.report(entity_id=project.id)
+    call.report(
+        password="hunter2-secret",
+        nested={"api_key": "sk-live-123", "ok": "visible"},
+        note="Authorization: Bearer abc.def.ghi",
+    )
     return {"id": project.id}
 
 
-async def create_with_unloggable_details(call: Call) -> dict[str, int]:
+async def create_with_unloggable_details(call: Call[None, None]) -> dict[str, int]:
     project = Project(user_id=call.me.id, title="still saved", category="web")
     call.db.add(project)
     await call.db.flush()
-    call.details = {"not_json": object()}  # the activity insert fails; the write must not
+    call.report(not_json=object())  # the activity insert fails; the write must not
     return {"id": project.id}
 
 

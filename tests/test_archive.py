@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
-from lib.config import get_settings
-from lib.db import session
+from lib.core.config import get_settings
+from lib.core.db import session
 from lib.models.activity_logs import ActivityLog, ActivityLogArchive
 from lib.models.chatbot_history import ChatbotMessage, ChatbotMessageArchive
 

@@ -15,9 +15,10 @@ import jwt
 import pytest
 from sqlalchemy import func, select, text, update
 
-from lib.auth import ISSUER, create_access_token, needs_rehash
-from lib.config import get_settings
-from lib.db import session
+from lib.core.config import get_settings
+from lib.core.db import session
+from lib.core.passwords import needs_rehash
+from lib.core.tokens import ISSUER, create_access_token
 from lib.models.activity_logs import ActivityLog
 from lib.models.rate_limits import RateLimitHit
 from lib.models.users import User

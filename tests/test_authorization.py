@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from lib.db import session
+from lib.core.db import session
 from lib.models import AdminRequest, ChatbotMessage, Idea, Meeting, Order, Plan, Project, Service, Synopsis
 from tests.support import DEFAULT_PASSWORD, create_account
 
@@ -147,7 +147,7 @@ PATH_IDS = {
 
 def test_every_route_has_a_row() -> None:
     from api.openapi import all_endpoints
-    from lib.openapi import openapi_path
+    from lib.web.openapi import openapi_path
 
     served = {f"{e.method} {openapi_path(e.path)}" for e in all_endpoints()}
     assert served == set(MATRIX), {"missing rows": served - set(MATRIX), "stale rows": set(MATRIX) - served}

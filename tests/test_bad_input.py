@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from lib.db import session
+from lib.core.db import session
 
 # The tables a request writes data to (the activity log and rate-limit buckets record failures too).
 DATA_TABLES = (

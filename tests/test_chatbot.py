@@ -15,7 +15,7 @@ import respx
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
-from lib.db import session
+from lib.core.db import session
 from lib.models.activity_logs import ActivityLog
 from lib.models.chatbot_history import ChatbotMessage
 from lib.models.idea_generation_history import Idea
@@ -32,8 +32,8 @@ AI_MODEL = "test-model-1"
 
 @pytest.fixture
 def use_provider(client, monkeypatch) -> Callable[[], None]:  # type: ignore[no-untyped-def]
-    """Call it to configure the AI provider for the rest of the test (settings swapped on lib.config)."""
-    from lib import config
+    """Call it to configure the AI provider for the rest of the test (settings swapped on lib.core.config)."""
+    from lib.core import config
 
     def enable() -> None:
         settings = dataclasses.replace(
@@ -451,7 +451,7 @@ async def test_chat_is_rate_limited_per_user(client, alice, bob) -> None:  # typ
 def test_modules_that_do_not_call_the_provider_do_not_import_httpx() -> None:
     code = (
         "import sys\n"
-        "import api.chatbot, api.ideas, lib.ai, lib.chat, lib.ideas\n"
+        "import api.chatbot, api.ideas, lib.assistant.provider, lib.assistant.chat, lib.assistant.ideas\n"
         "assert 'httpx' not in sys.modules, 'httpx imported at cold start'\n"
     )
     result = subprocess.run(
@@ -464,7 +464,7 @@ async def _open_transactions(database_url: str) -> int:
     """Connections of this database sitting idle inside a transaction (holding a pooled slot)."""
     import asyncpg
 
-    from lib.db import database_target
+    from lib.core.db_url import database_target
 
     target = database_target(database_url)
     dsn = target.url.replace("postgresql+asyncpg://", "postgresql://")

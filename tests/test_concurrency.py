@@ -15,8 +15,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from lib.config import get_settings
-from lib.db import session
+from lib.core.config import get_settings
+from lib.core.db import session
 from lib.models.plans import Plan
 from tests.support import Account, create_account
 

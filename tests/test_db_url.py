@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from lib.db import database_target
+from lib.core.db_url import database_target
 
 NEON_HOST = "ep-cool-darkness-123456.us-east-2.aws.neon.tech"
 NEON_POOLER = "ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech"
@@ -104,7 +104,7 @@ async def test_local_url_forms_connect(database_url: str) -> None:
 
 def test_engine_per_event_loop(database_url: str) -> None:
     """The same function works from two event loops in turn (serverless runs a loop per call)."""
-    from lib.db import get_engine, session
+    from lib.core.db import get_engine, session
 
     engines = []
 

@@ -9,7 +9,8 @@ import httpx
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from lib.web import Call, create_app, post
+from lib.web.app import create_app
+from lib.web.endpoints import Call, post
 from tests.support import PYTHON, ROOT, subprocess_env
 
 
@@ -19,11 +20,11 @@ class Thing(BaseModel):
     size: int = Field(ge=1, le=5)
 
 
-async def make_thing(call: Call) -> dict[str, object]:
+async def make_thing(call: Call[Thing, None]) -> dict[str, object]:
     return {"name": call.body.name, "size": call.body.size}
 
 
-async def explode(call: Call) -> None:
+async def explode(call: Call[None, None]) -> None:
     raise RuntimeError("SELECT secret_column FROM hidden_table -- password=hunter2")
 
 
@@ -31,7 +32,7 @@ async def explode(call: Call) -> None:
 async def app_client(database_url: str, db_clean):  # type: ignore[no-untyped-def]
     app = create_app(
         [
-            post("/api/things", make_thing, auth="public", body=Thing),
+            post("/api/things", make_thing, auth="public"),
             post("/api/explode", explode, auth="public"),
         ]
     )

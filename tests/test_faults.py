@@ -219,7 +219,7 @@ def throwaway() -> Iterator[Throwaway]:
 
 async def make_user(url: str, email: str) -> dict[str, str]:
     """A user row in the throwaway database and the auth header of a real token for it."""
-    from lib.auth import create_access_token
+    from lib.core.tokens import create_access_token
     from tests.support import _password_hash
 
     conn = await asyncpg.connect(url)

@@ -94,7 +94,7 @@ async def tokens(database_url: str) -> AsyncIterator[dict[str, str]]:
     """A fresh database with one user and one admin; their access tokens by role."""
     from sqlalchemy import text
 
-    from lib.db import session
+    from lib.core.db import session
     from tests.conftest import TABLES
 
     async with session() as db:

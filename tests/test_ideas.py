@@ -11,8 +11,8 @@ import pytest
 import respx
 from sqlalchemy import select
 
-from lib.db import session
-from lib.idea_catalogue import CATALOGUE
+from lib.assistant.idea_catalogue import CATALOGUE
+from lib.core.db import session
 from lib.models.activity_logs import ActivityLog
 from lib.models.idea_generation_history import Idea
 
@@ -24,8 +24,8 @@ CATEGORIES = ["ml", "iot", "web", "mobile", "blockchain", "cloud", "security", "
 
 @pytest.fixture
 def use_provider(client, monkeypatch) -> Callable[[], None]:  # type: ignore[no-untyped-def]
-    """Call it to configure the AI provider for the rest of the test (settings swapped on lib.config)."""
-    from lib import config
+    """Call it to configure the AI provider for the rest of the test (settings swapped on lib.core.config)."""
+    from lib.core import config
 
     def enable() -> None:
         settings = dataclasses.replace(

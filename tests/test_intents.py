@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib.intents import INTENTS, detect_intent, parse_idea_request
+from lib.assistant.intents import INTENTS, detect_intent, parse_idea_request
 
 PHRASINGS = {
     "idea_generation": [

@@ -11,8 +11,8 @@ import httpx
 from sqlalchemy import text
 from structlog.testing import capture_logs
 
-from lib.config import get_settings
-from lib.db import create_engine_for
+from lib.core.config import get_settings
+from lib.core.db import create_engine_for
 from tests.support import PYTHON, ROOT, free_port, subprocess_env
 
 
@@ -47,9 +47,9 @@ asyncpg.connect = spy
 import asyncpg.connection
 asyncpg.connection.connect = spy
 import api.health
-import lib.db
-HEAVY = ("argon2", "jwt", "httpx", "lib.auth", "uvicorn")
-print(json.dumps({"connects": len(calls), "engines": len(lib.db._engines),
+import lib.core.db
+HEAVY = ("argon2", "jwt", "httpx", "lib.core.tokens", "lib.core.passwords", "uvicorn")
+print(json.dumps({"connects": len(calls), "engines": len(lib.core.db._engines),
                   "api_modules": sorted(m for m in sys.modules if m.startswith("api.")),
                   "heavy": sorted(m for m in HEAVY if m in sys.modules)}))
 """

@@ -29,12 +29,12 @@ async def test_document_is_valid_openapi_31(spec: dict) -> None:
 
 def _routes_served() -> set[tuple[str, str]]:
     """(METHOD, path) of every route every function's app actually serves."""
-    from api.openapi import _load, function_files
-    from lib.openapi import openapi_path
+    from lib.web.functions import function_files, load_function
+    from lib.web.openapi import openapi_path
 
     served = set()
     for path in function_files():
-        app = _load(path).app
+        app = load_function(path).app
         for route in app.routes:
             for method in route.methods - {"HEAD"}:
                 served.add((method, openapi_path(route.path)))
@@ -97,7 +97,7 @@ PROBE = """
 import sys, json
 sys.path.insert(0, %r)
 import api.projects
-print(json.dumps(sorted(m for m in sys.modules if m.startswith("api.") or m == "lib.openapi")))
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("api.") or m == "lib.web.openapi")))
 """
 
 

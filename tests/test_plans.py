@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from lib.db import session
+from lib.core.db import session
 from lib.models.activity_logs import ActivityLog
 from lib.models.plans import Plan
 

@@ -13,7 +13,7 @@ WORKER = """
 import asyncio, json, sys
 sys.path.insert(0, %r)
 from sqlalchemy import text
-from lib.db import session
+from lib.core.db import session
 
 async def one(n):
     try:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from lib.db import session
+from lib.core.db import session
 from lib.models.activity_logs import ActivityLog
 from lib.models.projects import Project
 from tests.support import Account

@@ -137,7 +137,7 @@ async def test_function_answers_api_gateway_v2_events_through_mangum(relative: s
 
 
 def test_public_directory_keeps_source_private() -> None:
-    """Without public/, Vercel serves every file outside api/ as static: /lib/config.py would leak."""
+    """Without public/, Vercel serves every file outside api/ as static: /lib/core/config.py would leak."""
     public = ROOT / "public"
     assert public.is_dir() and any(public.iterdir())
     leaked = [p for p in public.rglob("*") if p.suffix in {".py", ".txt", ".env", ".ini", ".toml"}]

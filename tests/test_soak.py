@@ -31,7 +31,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from lib.db import session
+from lib.core.db import session
 from lib.models.plans import Plan
 from tests.support import Account, create_account
 from tests.test_faults import dev_server

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 SECRETS_ON_DISK = [
-    "/lib/config.py",
-    "/lib/auth.py",
+    "/lib/core/config.py",
+    "/lib/core/tokens.py",
     "/requirements.txt",
     "/requirements-dev.txt",
     "/.env",
@@ -18,8 +18,8 @@ SECRETS_ON_DISK = [
     "/migrations/versions/",
     "/scripts/deploy.sh",
     "/.git/config",
-    "/api/../lib/config.py",
-    "/api/%2e%2e/lib/config.py",
+    "/api/../lib/core/config.py",
+    "/api/%2e%2e/lib/core/config.py",
     "/api/_private.py",
 ]
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import insert
 
-from lib.db import session
+from lib.core.db import session
 from lib.models.activity_logs import ActivityLog
 from lib.models.chatbot_history import ChatbotMessage
 from lib.models.idea_generation_history import Idea

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import select, text, update
 
-from lib.db import session
+from lib.core.db import session
 from lib.models.activity_logs import ActivityLog
 from lib.models.synopsis import Synopsis
 from tests.support import Account

@@ -61,7 +61,7 @@ ROUTES: dict[str, str | None] = {
     "/api/auth/login": "api/auth.py",
     "/api/auth": "api/auth.py",
     "/api/nothing": None,
-    "/lib/config.py": None,
+    "/lib/core/config.py": None,
     "/vercel.json": None,
     "/": None,
     "/index.html": None,
@@ -193,5 +193,5 @@ def test_public_directory_is_served_instead_of_the_source(report: dict[str, Any]
     files = [p for p in public.rglob("*") if p.is_file()]
     assert files and not [p for p in files if p.suffix == ".py"]
     assert report["resolved"]["/"].get("static") == "index.html"
-    leaked = report["resolved"]["/lib/config.py"]
+    leaked = report["resolved"]["/lib/core/config.py"]
     assert leaked["status"] == 404 and "static" not in leaked and leaked["function"] is None

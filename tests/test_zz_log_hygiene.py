@@ -19,8 +19,8 @@ def test_the_plugin_is_active(request: pytest.FixtureRequest) -> None:
 
 def test_the_recorder_sees_redacted_lines() -> None:
     """Canary: a line with secrets under secret-looking keys and in free text is recorded, redacted."""
-    from lib.auth import create_access_token
-    from lib.log import get_logger
+    from lib.core.log import get_logger
+    from lib.core.tokens import create_access_token
 
     token, _ = create_access_token(1)
     before = log_hygiene.recorded_lines()

@@ -4,11 +4,12 @@ import time
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from lib.archive import archive_older_than
-from lib.config import get_settings
+from lib.core.archive import archive_older_than
+from lib.core.config import get_settings
 from lib.models.activity_logs import ActivityLog, ActivityLogArchive
 from lib.models.chatbot_history import ChatbotMessage, ChatbotMessageArchive
-from lib.web import Call, create_app, get, lambda_handler
+from lib.web.app import create_app, lambda_handler
+from lib.web.endpoints import Call, get
 
 
 class ArchiveQuery(BaseModel):
@@ -29,9 +30,9 @@ class ArchiveOut(BaseModel):
     chatbot: TableResult | None
 
 
-async def run_archive(call: Call) -> ArchiveOut:
+async def run_archive(call: Call[None, ArchiveQuery]) -> ArchiveOut:
     settings = get_settings()
-    query: ArchiveQuery = call.query
+    query = call.query
     started = time.monotonic()
     # Stops before the function's maxDuration (60 s in vercel.json); the next run resumes.
     deadline = started + query.max_seconds
@@ -65,7 +66,6 @@ ENDPOINTS = [
         "/api/cron/archive",
         run_archive,
         auth="cron",
-        query=ArchiveQuery,
         response=ArchiveOut,
         summary="Archive old activity logs (Vercel cron)",
     ),

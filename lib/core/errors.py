@@ -1,13 +1,8 @@
-"""The error classes and the one JSON error shape every response uses."""
+"""The errors a client can be shown: one class per HTTP status, each with a stable code."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
-
-from starlette.responses import Response
-
-from lib.log import current_request_id
 
 
 class AppError(Exception):
@@ -88,33 +83,3 @@ class ServiceUnavailable(AppError):
 
 class InternalError(AppError):
     """Anything unexpected: the body never carries a trace, SQL or secret."""
-
-
-def error_body(error: AppError) -> dict[str, Any]:
-    """The API's one error shape."""
-    return {
-        "error": {
-            "code": error.code,
-            "message": error.message,
-            "details": error.details,
-            "request_id": current_request_id(),
-        }
-    }
-
-
-def error_response(error: AppError) -> Response:
-    """Render `error` as the JSON error response (headers included)."""
-    return Response(
-        json.dumps(error_body(error), ensure_ascii=False, default=str),
-        status_code=error.status,
-        headers=error.headers,
-        media_type="application/json",
-    )
-
-
-def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Pydantic errors reduced to `{loc, msg, type}` (never echoing the rejected input)."""
-    return [
-        {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
-        for err in errors
-    ]

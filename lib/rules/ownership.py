@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lib.errors import NotFound
+from lib.core.errors import NotFound
 from lib.models.users import User
 
 

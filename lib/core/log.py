@@ -10,7 +10,7 @@ from typing import Any
 
 import structlog
 
-from lib.config import get_settings
+from lib.core.config import get_settings
 
 REDACTED = "[REDACTED]"
 # Any key that names a credential, however a caller spells it.

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lib.errors import Conflict
+from lib.core.errors import Conflict
 from lib.models.users import User
-from lib.ownership import get_owned, label, owned
+from lib.rules.ownership import get_owned, label, owned
 
 
 async def transition(

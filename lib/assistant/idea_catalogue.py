@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from lib.intents import CATEGORY_WORDS
+from lib.assistant.intents import CATEGORY_WORDS
 
 COMPLEXITIES = ("beginner", "intermediate", "advanced")
 # With no complexity asked for, a batch spreads across levels so the student sees the range.

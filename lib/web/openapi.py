@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from lib.endpoints import Endpoint
-from lib.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized
+from lib.core.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized
+from lib.web.endpoints import Endpoint
 
 REF = "#/components/schemas/{model}"
 _PATH_PARAM = re.compile(r"{(\w+)(?::(\w+))?}")

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lib import config
-from lib.db import release
-from lib.log import get_logger
+from lib.core import config
+from lib.core.db import release
+from lib.core.log import get_logger
 
 log = get_logger("ai")
 

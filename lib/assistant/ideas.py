@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lib.ai import BUILTIN, PROVIDER, ProviderConfig, complete, provider_config
-from lib.idea_catalogue import COMPLEXITIES, MAX_STACK, builtin_ideas, refine_builtin
-from lib.log import get_logger
+from lib.assistant.idea_catalogue import COMPLEXITIES, MAX_STACK, builtin_ideas, refine_builtin
+from lib.assistant.provider import BUILTIN, PROVIDER, ProviderConfig, complete, provider_config
+from lib.core.log import get_logger
 from lib.models.idea_generation_history import Idea
 
 log = get_logger("ideas")

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lib.errors import field_error
+from lib.core.errors import field_error
 from lib.schemas.common import Page
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from lib.db import session
+from lib.core.db import session
 
 OLDER_THAN = "now() - make_interval(days => :days)"
 

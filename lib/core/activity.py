@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lib.log import get_logger, redact
+from lib.core.log import get_logger, redact
 from lib.models.activity_logs import ActivityLog
 
 log = get_logger("activity")
@@ -108,7 +108,7 @@ async def record(**fields: Any) -> None:
     A single INSERT is atomic by itself, so it runs without BEGIN/COMMIT (one round trip), and a
     failure here never undoes or fails the user's request.
     """
-    from lib.db import session
+    from lib.core.db import session
 
     try:
         async with session(autocommit=True) as db:

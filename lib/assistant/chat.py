@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lib.ai import BUILTIN, FALLBACK, PROVIDER, complete, provider_config
-from lib.ideas import GeneratedIdea, generate_ideas, recent_idea_titles
-from lib.intents import parse_idea_request
-from lib.log import get_logger
+from lib.assistant.ideas import GeneratedIdea, generate_ideas, recent_idea_titles
+from lib.assistant.intents import parse_idea_request
+from lib.assistant.provider import BUILTIN, FALLBACK, PROVIDER, complete, provider_config
+from lib.core.log import get_logger
 from lib.models.chatbot_history import ChatbotMessage
 from lib.models.meetings import Meeting
 from lib.models.orders import Order

@@ -9,15 +9,15 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
-from lib.db import violated_constraint
-from lib.errors import Conflict
-from lib.ownership import label, not_found
-from lib.pagination import page_of
+from lib.core.db import violated_constraint
+from lib.core.errors import Conflict
+from lib.core.pagination import page_of
+from lib.rules.ownership import label, not_found
 from lib.schemas.common import Page
-from lib.web import Call
+from lib.web.endpoints import Call
 
 
-def _sees_inactive(call: Call) -> bool:
+def _sees_inactive(call: Call[Any, Any]) -> bool:
     return call.user is not None and call.user.is_admin
 
 
@@ -25,7 +25,7 @@ def _name_taken(model: Any, name: Any) -> Conflict:
     return Conflict(f"A {label(model).lower()} named {name!r} already exists")
 
 
-async def list_items(call: Call, model: Any, out: type[BaseModel]) -> Page[Any]:
+async def list_items(call: Call[Any, Any], model: Any, out: type[BaseModel]) -> Page[Any]:
     statement = select(model)
     # Anyone else asking for inactive items just gets the active ones: nothing to reveal.
     if not (call.query.include_inactive and _sees_inactive(call)):
@@ -33,7 +33,7 @@ async def list_items(call: Call, model: Any, out: type[BaseModel]) -> Page[Any]:
     return await page_of(call.db, statement, model, out, call.query)
 
 
-async def get_item(call: Call, model: Any, out: type[BaseModel]) -> Any:
+async def get_item(call: Call[Any, Any], model: Any, out: type[BaseModel]) -> Any:
     item_id = call.params["id"]
     statement = select(model).where(model.id == item_id)
     if not _sees_inactive(call):
@@ -44,7 +44,7 @@ async def get_item(call: Call, model: Any, out: type[BaseModel]) -> Any:
     return out.model_validate(item)
 
 
-async def create_item(call: Call, model: Any, out: type[BaseModel]) -> Any:
+async def create_item(call: Call[Any, Any], model: Any, out: type[BaseModel]) -> Any:
     # ON CONFLICT makes a duplicate name (even from a concurrent create) no row instead of an error.
     statement = (
         insert(model)
@@ -55,16 +55,16 @@ async def create_item(call: Call, model: Any, out: type[BaseModel]) -> Any:
     item = await call.db.scalar(statement)
     if item is None:
         raise _name_taken(model, call.body.name)
-    call.entity_id = item.id
+    call.report(entity_id=item.id)
     return out.model_validate(item)
 
 
-async def update_item(call: Call, model: Any, out: type[BaseModel]) -> Any:
+async def update_item(call: Call[Any, Any], model: Any, out: type[BaseModel]) -> Any:
     changes = call.body.changes()
     if not changes:
         return await get_item(call, model, out)
     item_id = call.params["id"]
-    call.details = {"fields": sorted(changes)}
+    call.report(fields=sorted(changes))
     statement = (
         update(model)
         .where(model.id == item_id)

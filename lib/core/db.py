@@ -1,0 +1,145 @@
+"""Database access: one lazy engine per event loop, units of work, and what a database error means."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import exc
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+from lib.core.config import Settings, get_settings
+from lib.core.db_events import (
+    install_idle_ping,
+    install_single_write_guard,
+    install_slow_query_log,
+    single_write_connection,
+)
+from lib.core.db_url import database_target
+from lib.core.errors import ServiceUnavailable
+
+
+def create_engine_for(settings: Settings, url: str | None = None) -> AsyncEngine:
+    """A pooled async engine for `url` (default: DATABASE_URL) with this project's settings."""
+    raw = url or settings.database_url
+    if not raw:
+        raise ServiceUnavailable("The database is not configured (DATABASE_URL is not set)")
+    target = database_target(raw, settings.db_pooler, settings.db_connect_timeout)
+    engine = create_async_engine(
+        target.url,
+        connect_args=target.connect_args,
+        pool_size=settings.db_pool_size,
+        max_overflow=0,  # never more server connections than the pool size
+        pool_recycle=settings.db_pool_recycle,
+        pool_timeout=settings.db_connect_timeout,
+        pool_pre_ping=False,  # replaced by the idle-aware ping below
+        # The most recently used connection first: its statement cache is warm and it needs no
+        # ping; the rest idle out instead of each being kept barely alive.
+        pool_use_lifo=True,
+    )
+    install_idle_ping(engine, settings.db_idle_ping_seconds)
+    install_slow_query_log(engine, settings.slow_query_ms)
+    install_single_write_guard(engine)
+    _behind_pooler[engine] = target.behind_pooler
+    return engine
+
+
+# Engines that reach the database through a transaction-mode pooler.
+_behind_pooler: weakref.WeakKeyDictionary[AsyncEngine, bool] = weakref.WeakKeyDictionary()
+# Per engine, its AUTOCOMMIT view (same pool), made once rather than per request.
+_autocommit_views: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+def _autocommit_view(engine: AsyncEngine) -> AsyncEngine:
+    view = _autocommit_views.get(engine)
+    if view is None:
+        view = _autocommit_views[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return view
+
+
+# One engine per running event loop: a pooled connection belongs to the loop that opened it.
+_engines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+def get_engine() -> AsyncEngine:
+    """The engine of the running event loop, created on first use (never at import)."""
+    loop = asyncio.get_running_loop()
+    engine = _engines.get(loop)
+    if engine is None:
+        engine = _engines[loop] = create_engine_for(get_settings())
+    return engine
+
+
+async def dispose_engine() -> None:
+    """Close the running loop's engine and its connections (tests, shutdown)."""
+    engine = _engines.pop(asyncio.get_running_loop(), None)
+    if engine is not None:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def session(*, autocommit: bool = False, single_write: bool = False) -> AsyncIterator[AsyncSession]:
+    """A unit of work: committed when the block succeeds, rolled back when it raises.
+
+    The connection is taken on the first statement and returned at the end (or at `release`).
+    `autocommit=True` sends no BEGIN/COMMIT: for reads and single-statement writes, which
+    PostgreSQL makes atomic on their own, it saves two round trips (direct connections only).
+    `single_write=True` makes a second writing statement fail: without a transaction, a second
+    write would not be atomic with the first.
+    """
+    engine = get_engine()
+    # Not behind a transaction-mode pooler: there a statement's prepare and execute must share a
+    # transaction, or the pooler may hand them different server connections.
+    autocommit = autocommit and not _behind_pooler.get(engine, False)
+    bind = _autocommit_view(engine) if autocommit else engine
+    async with AsyncSession(bind, expire_on_commit=False) as db:
+        try:
+            if single_write:
+                async with single_write_connection(db):
+                    yield db
+            else:
+                yield db
+        except BaseException:
+            await db.rollback()
+            raise
+        await db.commit()
+
+
+async def release(db: AsyncSession) -> None:
+    """Commit what the session did so far and hand its connection back to the pool.
+
+    For a request about to wait on the network (the AI provider): a pool of five must not
+    sit idle behind a slow outside call. The session's next statement starts a new transaction.
+    """
+    if db.in_transaction():
+        await db.commit()
+
+
+def violated_constraint(error: exc.IntegrityError) -> str | None:
+    """The name of the constraint an IntegrityError broke (asyncpg's error, the DBAPI error's cause)."""
+    return getattr(getattr(error.orig, "__cause__", None), "constraint_name", None)
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """True when `error` means the database cannot be reached (answer 503, not 500)."""
+    if isinstance(error, ServiceUnavailable):
+        return True
+    if isinstance(error, (OSError, TimeoutError, exc.TimeoutError, exc.DisconnectionError)):
+        return True
+    if isinstance(error, exc.DBAPIError):
+        if error.connection_invalidated or isinstance(error, exc.InterfaceError):
+            return True
+        original = getattr(error, "orig", None)
+        name = type(getattr(original, "__cause__", None) or original).__name__
+        return name in {
+            "CannotConnectNowError",
+            "ConnectionDoesNotExistError",
+            "ConnectionFailureError",
+            "AdminShutdownError",
+            "TooManyConnectionsError",
+            "InterfaceError",
+        }
+    name = type(error).__name__
+    return name in {"CannotConnectNowError", "ConnectionDoesNotExistError", "AdminShutdownError"}

@@ -1,0 +1,114 @@
+"""Engine events: the idle-aware liveness ping, the slow-query log, the single-write guard."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, exc
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.util import await_only
+
+from lib.core.log import get_logger
+
+log = get_logger("db")
+
+
+def install_slow_query_log(engine: AsyncEngine, threshold_ms: int) -> None:
+    """Log statements slower than the threshold: text and duration, never parameter values."""
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "before_cursor_execute")
+    def _start(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        conn.info.setdefault("query_started", []).append(time.perf_counter())
+
+    @event.listens_for(sync_engine, "after_cursor_execute")
+    def _finish(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        started = conn.info.get("query_started")
+        if not started:
+            return
+        elapsed_ms = (time.perf_counter() - started.pop()) * 1000
+        if elapsed_ms >= threshold_ms:
+            log.warning(
+                "slow_query",
+                duration_ms=round(elapsed_ms, 2),
+                statement=" ".join(statement.split())[:2000],
+                threshold_ms=threshold_ms,
+            )
+
+
+def install_idle_ping(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Ping a pooled connection only when it sat idle: a connection used a moment ago is alive,
+    and one idle longer may have been closed by a suspended Neon compute."""
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info["last_used"] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        # A connection the server already closed (terminated backend) is known without a ping.
+        if dbapi_connection.driver_connection.is_closed():
+            raise exc.DisconnectionError("pooled connection was closed by the server")
+        last_used = record.info.get("last_used")
+        if last_used is None or time.monotonic() - last_used < idle_seconds:
+            return
+        try:
+            # One simple-protocol round trip (SQLAlchemy's own ping wraps it in BEGIN/ROLLBACK: three),
+            # and safe behind a transaction-mode pooler: it is a single message.
+            await_only(dbapi_connection.driver_connection.execute("SELECT 1"))
+        except Exception as error:
+            # The pool discards this connection and checks out (or opens) another.
+            log.info("stale_pooled_connection", error=type(error).__name__)
+            raise exc.DisconnectionError("stale pooled connection") from error
+
+
+# On a connection whose unit of work runs without a transaction (`session(single_write=True)`):
+# how many writing statements it may still send.
+WRITES_LEFT = "launchpad_writes_left"
+_WRITE = re.compile(
+    r"^\s*(?:INSERT|UPDATE|DELETE|MERGE)\b|^\s*WITH\b[\s\S]*\b(?:INSERT\s+INTO|UPDATE\s+\w|DELETE\s+FROM)\b",
+    re.IGNORECASE,
+)
+
+
+class SecondWriteError(RuntimeError):
+    """A route marked `transaction=False` sent a second write, which would not be atomic with the first."""
+
+
+def _is_write(context: Any, statement: str) -> bool:
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        return True
+    return _WRITE.match(statement) is not None  # text() statements and CTEs
+
+
+def install_single_write_guard(engine: AsyncEngine) -> None:
+    """Fail the statement that would be a second write on a connection allowed only one."""
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _count_write(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        left = conn.info.get(WRITES_LEFT)
+        if left is None or not _is_write(context, statement):
+            return
+        if left <= 0:
+            raise SecondWriteError(
+                "a second write on a route marked transaction=False: drop the flag, or make it one statement"
+            )
+        conn.info[WRITES_LEFT] = left - 1
+
+
+@asynccontextmanager
+async def single_write_connection(db: AsyncSession) -> AsyncIterator[None]:
+    """Allow the session's connection one writing statement for the duration of the block."""
+    connection = await db.connection()
+    # `info` belongs to the pooled connection and outlives this checkout: always cleared again.
+    info = connection.sync_connection.info if connection.sync_connection else {}
+    info[WRITES_LEFT] = 1
+    try:
+        yield
+    finally:
+        info.pop(WRITES_LEFT, None)

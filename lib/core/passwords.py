@@ -1,0 +1,42 @@
+"""Password hashing with Argon2: hash, constant-time verify, rehash check."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHasher:
+    # Imported on first use: a request that only checks a token never loads argon2.
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Verified against when the email is unknown, so both paths cost one Argon2 verification.
+    return _hasher().hash("launchpad-timing-equaliser")
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Constant-time check; an unknown user (`None`) costs the same as a wrong password."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        return _hasher().verify(password_hash or _dummy_hash(), password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with older Argon2 parameters than the current ones."""
+    return _hasher().check_needs_rehash(password_hash)

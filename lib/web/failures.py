@@ -1,0 +1,76 @@
+"""The one path of a failed request: classify the exception, record its activity row, answer the error."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import Scope
+
+from lib.core.errors import (
+    AppError,
+    InternalError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+)
+from lib.core.log import get_logger
+from lib.web.request_info import request_metadata
+
+log = get_logger("web")
+
+# Failures no route saw: the activity row names what happened instead of a handler.
+_UNROUTED_ACTIONS = {
+    NotFound.status: "route_not_found",
+    MethodNotAllowed.status: "method_not_allowed",
+    PayloadTooLarge.status: "payload_too_large",
+}
+
+
+def classify(error: BaseException, scope: Scope) -> AppError:
+    """What the client is told about `error`: itself if it is an AppError, else 404/405, 503 or 500."""
+    if isinstance(error, AppError):
+        return error
+    if isinstance(error, HTTPException):  # raised by the router: no route, or not this method
+        if error.status_code == MethodNotAllowed.status:
+            return MethodNotAllowed(f"{scope.get('method')} is not allowed on {scope.get('path')}")
+        return NotFound(f"No route for {scope.get('method')} {scope.get('path')}")
+    # Imported only on this path: a function that never touches the database (openapi, health's
+    # shell) does not load SQLAlchemy for its cold start.
+    from lib.core.db import is_database_unavailable
+
+    if is_database_unavailable(error):
+        log.warning("database_unavailable", error=type(error).__name__)
+        return ServiceUnavailable()
+    log.error("unhandled_error", exc_info=error)
+    return InternalError()
+
+
+async def record_failure(scope: Scope, error: AppError, started: float) -> None:
+    """The failed request's activity row, after its unit of work rolled back and before it answers."""
+    if isinstance(error, ServiceUnavailable):
+        return  # nowhere to write it; the structured log carries it
+    from lib.core import activity
+
+    request = Request(scope)
+    state = scope.get("state", {})
+    endpoint, call = state.get("endpoint"), state.get("call")
+    if endpoint is None:
+        await activity.record(
+            user_id=None,
+            action=_UNROUTED_ACTIONS.get(error.status, "http_error"),
+            status="error" if error.status >= 500 else "failed",
+            error_message=f"HTTP {error.status}",
+            **request_metadata(request, started),
+        )
+        return
+    await activity.record(
+        user_id=call.actor_id if call else None,
+        action=endpoint.action,
+        entity_type=endpoint.entity,
+        entity_id=(call.entity_id if call and call.entity_id is not None else request.path_params.get("id")),
+        details=call.details if call else None,
+        status="error" if error.status >= 500 else "failed",
+        error_message=error.message,
+        **request_metadata(request, started),
+    )

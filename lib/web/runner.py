@@ -1,0 +1,86 @@
+"""Running one route row: path ids, authentication, input validation, the unit of work, the activity row."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from lib.core.errors import NotFound
+from lib.core.limits import is_db_id
+from lib.web.endpoints import Call, Endpoint
+from lib.web.request_info import request_metadata
+from lib.web.responses import json_response, parse_model, read_json
+
+
+def _path_params(request: Request) -> dict[str, Any]:
+    params = dict(request.path_params)
+    for name, value in params.items():
+        # An id no row can have is simply not found (and must not overflow bigint in SQL).
+        if isinstance(value, int) and not is_db_id(value):
+            raise NotFound(f"No {name} {value}")
+    return params
+
+
+def _respond(result: Any, endpoint: Endpoint) -> Response:
+    return result if isinstance(result, Response) else json_response(result, endpoint.status)
+
+
+def route(endpoint: Endpoint) -> Route:
+    """The Starlette route of one row. Failures propagate to the request context, the one error path."""
+
+    async def run(request: Request) -> Response:
+        # Imported here, not at the top: a function without database routes (openapi) never
+        # loads SQLAlchemy or the models.
+        from lib.core.db import session
+
+        started = time.perf_counter()
+        request.state.endpoint = endpoint
+        params = _path_params(request)
+        if not endpoint.database:
+            bare: Call[Any, Any] = Call(
+                request=request, db=None, user=None, params=params, body=None, query=None
+            )  # type: ignore[arg-type]  # no unit of work by design
+            return _respond(await endpoint.handler(bare), endpoint)
+        single_write = endpoint.is_write and not endpoint.transaction
+        # Reads and single-statement writes run without BEGIN/COMMIT; other writes are one transaction.
+        async with session(autocommit=not endpoint.is_write or single_write, single_write=single_write) as db:
+            user = None
+            if endpoint.auth != "public":
+                from lib.web.authentication import authenticate  # only functions with private routes pay
+
+                user = await authenticate(db, request, endpoint.auth)
+            call: Call[Any, Any] = Call(
+                request=request,
+                db=db,
+                user=user,
+                params=params,
+                body=None,
+                query=None,
+                actor_id=user.id if user else None,
+            )
+            request.state.call = call
+            if endpoint.query is not None:
+                call.query = parse_model(endpoint.query, dict(request.query_params), "query")
+            if endpoint.body is not None:
+                call.body = parse_model(endpoint.body, await read_json(request), "body")
+            result = await endpoint.handler(call)
+        if endpoint.is_write:
+            from lib.core import activity
+
+            # After the commit, on its own: a log row that fails never fails the write.
+            await activity.record(
+                user_id=call.actor_id,
+                action=endpoint.action,
+                entity_type=endpoint.entity,
+                entity_id=call.entity_id if call.entity_id is not None else params.get("id"),
+                details=call.details,
+                **request_metadata(request, started),
+            )
+        return _respond(result, endpoint)
+
+    run.__name__ = endpoint.handler.__name__
+    return Route(endpoint.path, run, methods=[endpoint.method], name=endpoint.handler.__name__)
