@@ -29,7 +29,7 @@ CONNECTIONS = (1, 32)
 def main() -> int:
     data = meta()
     url = database_url()
-    from tests.pooler import PgBouncer, PgBouncerMissing
+    from devkit.pgbouncer import PgBouncer, PgBouncerMissing
 
     token = token_for(data["power_id"])
     endpoints = {

@@ -157,7 +157,7 @@ async def run(data: dict[str, Any]) -> dict[str, Any]:
     url, base = database_url(), server_url()
     use_app_env(url, LOG_LEVEL="warning")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from tests.pooler import PgBouncer, PgBouncerMissing
+    from devkit.pgbouncer import PgBouncer, PgBouncerMissing
 
     log = ServerLog(PG_DIR / "log")
     await set_statement_logging(url, True)

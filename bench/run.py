@@ -45,7 +45,7 @@ SERVER_SETTINGS = {
 
 def start_database() -> tuple[Any, str]:
     """Start (or join) the bench's own embedded PostgreSQL under .data/bench-pg."""
-    from scripts.localdb import start_server
+    from devkit.localdb import start_server
 
     # BENCH_KEEP_PG=1 leaves the server running after the run (faster iterations).
     server = start_server(PG_DIR, cleanup_mode=None if os.environ.get("BENCH_KEEP_PG") else "stop")
@@ -70,7 +70,7 @@ def start_database() -> tuple[Any, str]:
 
 def prepare_dataset(base: str, *, regenerate: bool = False) -> tuple[str, dict[str, Any], bool]:
     """The migrated bench database with its generated data (generated only when missing or stale)."""
-    from scripts.localdb import database_url, ensure_database
+    from devkit.localdb import database_url, ensure_database
 
     url = database_url(base, db_name())
     ensure_database(base, db_name())

@@ -22,7 +22,7 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.vercel_routes import load_rewrites, resolve  # noqa: E402
+from devkit.vercel_routes import load_rewrites, resolve  # noqa: E402
 
 MIB = 1024 * 1024
 # @vercel/python's LAMBDA_SIZE_THRESHOLD_BYTES: past it the builder switches to "large function" packing.

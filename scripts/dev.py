@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lib.web.functions import load_function  # noqa: E402
-from scripts.vercel_routes import Rewrite, load_rewrites, resolve  # noqa: E402
+from devkit.vercel_routes import Rewrite, load_rewrites, resolve  # noqa: E402
 
 DEV_ADMIN = {"ADMIN_EMAIL": "admin@launchpad.local", "ADMIN_PASSWORD": "launchpad-admin"}
 
@@ -53,7 +53,7 @@ def prepare_database(env: dict[str, str]) -> Any:
     """
     server = None
     if not env.get("DATABASE_URL"):
-        from scripts.localdb import ensure_database, start_server
+        from devkit.localdb import ensure_database, start_server
 
         server = start_server(ROOT / ".data" / "pg", cleanup_mode="stop")
         env["DATABASE_URL"] = ensure_database(server.get_uri(), "launchpad")

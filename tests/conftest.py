@@ -21,7 +21,7 @@ os.environ.pop("AI_API_URL", None)
 os.environ.pop("AI_API_KEY", None)
 os.environ["CRON_SECRET"] = "test-cron-secret-value"
 
-from scripts.localdb import ensure_database, start_server  # noqa: E402
+from devkit.localdb import ensure_database, start_server  # noqa: E402
 
 TEST_DB = "launchpad_test"
 
@@ -53,7 +53,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def start_pgbouncer(server_url: str):  # type: ignore[no-untyped-def]
     """A PgBouncer in front of the test server; skips where it is missing, fails in CI."""
-    from tests.pooler import PgBouncer, PgBouncerMissing
+    from devkit.pgbouncer import PgBouncer, PgBouncerMissing
 
     try:
         return PgBouncer(server_url)

@@ -125,7 +125,7 @@ class Throwaway:
     system_user: str | None
 
     def url(self, database: str, **query: str) -> str:
-        from scripts.localdb import database_url
+        from devkit.localdb import database_url
 
         url = database_url(self.base_url, database)
         return url + "".join(f"&{name}={value}" for name, value in query.items())
@@ -189,7 +189,7 @@ def migrate(url: str, wait: str = "10") -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def throwaway() -> Iterator[Throwaway]:
-    from scripts.localdb import ensure_database, start_server
+    from devkit.localdb import ensure_database, start_server
 
     root = Path(tempfile.mkdtemp(prefix="launchpad-faults-"))
     try:
@@ -402,7 +402,7 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 
 
 async def test_migrate_waits_for_a_suspended_compute(throwaway: Throwaway, capsys) -> None:  # type: ignore[no-untyped-def]
-    from scripts.localdb import ensure_database
+    from devkit.localdb import ensure_database
     from scripts.migrate import alembic_config, head_revision
 
     await asyncio.to_thread(ensure_database, throwaway.base_url, "faults_migrate", fresh=True)

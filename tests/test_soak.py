@@ -10,7 +10,7 @@ How connections are measured (both are sampled every 100 ms during the run):
 * client side, exact: the function process's ESTABLISHED TCP connections to PgBouncer's port,
   found by matching the socket inodes in /proc/<pid>/fd against /proc/<pid>/net/tcp. This is
   what its pool bounds (DB_POOL_SIZE, no overflow); the admin console's SHOW CLIENTS would
-  give the same number but needs an admin user in tests/pooler.py, /proc needs nothing.
+  give the same number but needs an admin user in devkit/pgbouncer.py, /proc needs nothing.
 * server side: backends in pg_stat_activity (on the direct connection) that are inside a
   transaction for application_name `soak-fn`. PgBouncer owns the server connections and
   re-tags idle ones, so idle backends say nothing about the function; busy ones do.

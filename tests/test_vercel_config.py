@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from scripts.vercel_routes import load_rewrites, resolve
+from devkit.vercel_routes import load_rewrites, resolve
 from tests.support import ROOT
 
 CHECK = ROOT / "scripts" / "vercel_check.mjs"

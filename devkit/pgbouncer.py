@@ -1,4 +1,4 @@
-"""A local PgBouncer in transaction mode (like Neon's pooler) in front of the test database."""
+"""A local PgBouncer in transaction mode (like Neon's pooler) in front of a PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from tests.support import free_port
+from devkit.processes import free_port
 
 
 class PgBouncerMissing(RuntimeError):
