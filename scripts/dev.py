@@ -12,8 +12,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lib.web.functions import load_function  # noqa: E402
 from devkit.vercel_routes import Rewrite, load_rewrites, resolve  # noqa: E402
+from lib.web.functions import load_function  # noqa: E402
 
 DEV_ADMIN = {"ADMIN_EMAIL": "admin@launchpad.local", "ADMIN_PASSWORD": "launchpad-admin"}
 
