@@ -28,7 +28,7 @@ MIB = 1024 * 1024
 # @vercel/python's LAMBDA_SIZE_THRESHOLD_BYTES: past it the builder switches to "large function" packing.
 SIZE_LIMIT = 225 * MIB
 # vercel.json must keep these out of every function (`--build` plants a bait file in each of them).
-MUST_EXCLUDE = ("tests", "bench", ".data", "migrations")
+MUST_EXCLUDE = ("tests", "bench", "devkit", ".data", "migrations")
 # Dev-only pins Vercel itself bundles: its builder injects vercel-runtime (pinned by @vercel/python,
 # with uvicorn & co. vendored inside vercel_runtime/_vendor), whatever requirements-dev.txt says.
 INJECTED_BY_VERCEL = frozenset({"vercel-runtime"})
