@@ -1,0 +1,1 @@
+"""Whole-system tests: pooler, faults, soak, fuzz, runtimes, authorization, concurrency, log hygiene."""
