@@ -8,6 +8,7 @@ from lib.core.errors import Conflict, field_error
 from lib.core.pagination import matching, page_of
 from lib.models.admin_requests import AdminRequest
 from lib.rules.ownership import get_owned, visible
+from lib.rules.status_machines import ADMIN_REQUEST
 from lib.rules.transitions import transition
 from lib.schemas.admin_requests import (
     AdminRequestCreate,
@@ -19,12 +20,6 @@ from lib.schemas.common import Page
 from lib.web.app import create_app, lambda_handler
 from lib.web.endpoints import Call, get, patch, post
 
-# target status -> the statuses it may come from (every move is the admin's)
-MOVES: dict[str, tuple[str, ...]] = {
-    "in_progress": ("open",),
-    "resolved": ("open", "in_progress"),
-    "rejected": ("open", "in_progress"),
-}
 CLOSING = frozenset({"resolved", "rejected"})
 
 
@@ -64,7 +59,13 @@ async def _move(call: Call[Any, Any], admin_request: AdminRequest, changes: dict
         changes |= {"resolved_by": call.me.id, "resolved_at": func.now()}
     # The conditional UPDATE decides: of two racing moves only one finds the status it expects.
     return await transition(
-        call.db, AdminRequest, admin_request.id, call.me, allowed_from=MOVES[to], to=to, values=changes
+        call.db,
+        AdminRequest,
+        admin_request.id,
+        call.me,
+        machine=ADMIN_REQUEST,
+        to=to,
+        values=changes,
     )
 
 

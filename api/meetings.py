@@ -9,6 +9,7 @@ from lib.core.pagination import matching, page_of
 from lib.models.meetings import Meeting
 from lib.models.projects import Project
 from lib.rules.ownership import get_owned, visible
+from lib.rules.status_machines import MEETING
 from lib.rules.transitions import transition
 from lib.schemas.common import Page
 from lib.schemas.meetings import MeetingCreate, MeetingOut, MeetingQuery, MeetingUpdate
@@ -16,12 +17,6 @@ from lib.web.app import create_app, lambda_handler
 from lib.web.endpoints import Call, get, patch, post
 
 RESCHEDULE_FIELDS = ("scheduled_at", "duration_minutes", "agenda")
-# target status -> (statuses it may come from, whether only an admin may make the move)
-MOVES: dict[str, tuple[tuple[str, ...], bool]] = {
-    "confirmed": (("requested",), True),
-    "completed": (("confirmed",), True),
-    "cancelled": (("requested", "confirmed"), False),
-}
 
 
 def _check_update_shape(changes: dict[str, Any]) -> None:
@@ -64,12 +59,17 @@ async def get_meeting(call: Call[None, None]) -> MeetingOut:
 
 async def _move(call: Call[Any, Any], meeting: Meeting, changes: dict[str, Any]) -> Meeting:
     to = changes.pop("status")
-    allowed_from, admin_only = MOVES[to]
-    if admin_only and not call.me.is_admin:
+    if MEETING.admin_only(to) and not call.me.is_admin:
         raise Conflict(f"Only an admin can mark a meeting {to}")
     # The conditional UPDATE decides: of two racing moves only one finds the status it expects.
     return await transition(
-        call.db, Meeting, meeting.id, call.me, allowed_from=allowed_from, to=to, values=changes
+        call.db,
+        Meeting,
+        meeting.id,
+        call.me,
+        machine=MEETING,
+        to=to,
+        values=changes,
     )
 
 

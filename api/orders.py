@@ -6,27 +6,13 @@ from lib.core.pagination import matching, page_of
 from lib.models.orders import Order
 from lib.models.plans import Plan
 from lib.models.projects import Project
-from lib.models.users import User
 from lib.rules.ownership import get_owned, not_found, visible
+from lib.rules.status_machines import ORDER
 from lib.rules.transitions import transition
 from lib.schemas.common import Page
 from lib.schemas.orders import OrderCreate, OrderOut, OrderQuery, OrderStatusUpdate
 from lib.web.app import create_app, lambda_handler
 from lib.web.endpoints import Call, get, patch, post
-
-OPEN = ("pending", "paid", "in_progress")
-# Target status -> the statuses it may be reached from. Anything not listed is a 409.
-ADMIN_MOVES: dict[str, tuple[str, ...]] = {
-    "paid": ("pending",),
-    "in_progress": ("paid",),
-    "completed": ("in_progress",),
-    "cancelled": OPEN,
-}
-OWNER_MOVES: dict[str, tuple[str, ...]] = {"cancelled": ("pending",)}
-
-
-def _allowed_from(to: str, me: User) -> tuple[str, ...]:
-    return (ADMIN_MOVES if me.is_admin else OWNER_MOVES).get(to, ())
 
 
 async def list_orders(call: Call[None, OrderQuery]) -> Page[OrderOut]:
@@ -66,7 +52,12 @@ async def update_order_status(call: Call[OrderStatusUpdate, None]) -> OrderOut:
     to = call.body.status
     call.report(status=to)
     order = await transition(
-        call.db, Order, call.params["id"], call.me, allowed_from=_allowed_from(to, call.me), to=to
+        call.db,
+        Order,
+        call.params["id"],
+        call.me,
+        machine=ORDER,
+        to=to,
     )
     return OrderOut.model_validate(order)
 

@@ -8,8 +8,8 @@ from lib.core.errors import Conflict
 from lib.core.pagination import matching, page_of
 from lib.models.projects import Project
 from lib.models.synopsis import Synopsis
-from lib.models.users import User
 from lib.rules.ownership import get_owned, owned, visible
+from lib.rules.status_machines import SYNOPSIS
 from lib.rules.transitions import transition
 from lib.schemas.common import Page
 from lib.schemas.synopsis import SynopsisCreate, SynopsisOut, SynopsisQuery, SynopsisUpdate
@@ -17,18 +17,6 @@ from lib.web.app import create_app, lambda_handler
 from lib.web.endpoints import Call, get, patch, post
 
 EDITABLE = ("draft", "submitted")
-# Target status -> the statuses it may be reached from. Anything not listed is a 409.
-SUBMIT_MOVES: dict[str, tuple[str, ...]] = {"submitted": ("draft",)}
-REVIEW_MOVES: dict[str, tuple[str, ...]] = {
-    "under_review": ("submitted",),
-    "approved": ("under_review",),
-    "rejected": ("under_review",),
-}
-
-
-def _allowed_from(to: str, me: User) -> tuple[str, ...]:
-    moves = {**SUBMIT_MOVES, **REVIEW_MOVES} if me.is_admin else SUBMIT_MOVES
-    return moves.get(to, ())
 
 
 async def _edit_content(call: Call[Any, Any], synopsis_id: int, changes: dict[str, Any]) -> Synopsis:
@@ -51,12 +39,18 @@ async def _edit_content(call: Call[Any, Any], synopsis_id: int, changes: dict[st
 
 async def _move(call: Call[Any, Any], synopsis_id: int, to: str, feedback: str | None) -> Synopsis:
     values: dict[str, Any] = {}
-    if to in REVIEW_MOVES:
+    if SYNOPSIS.admin_only(to):
         values = {"reviewed_by": call.me.id, "reviewed_at": func.now()}
         if feedback is not None:
             values["feedback"] = feedback
     return await transition(
-        call.db, Synopsis, synopsis_id, call.me, allowed_from=_allowed_from(to, call.me), to=to, values=values
+        call.db,
+        Synopsis,
+        synopsis_id,
+        call.me,
+        machine=SYNOPSIS,
+        to=to,
+        values=values,
     )
 
 

@@ -19,6 +19,7 @@ from lib.models.plans import Plan
 from lib.models.projects import Project
 from lib.models.synopsis import Synopsis
 from lib.models.users import User
+from lib.rules.status_machines import ORDER, SYNOPSIS
 
 log = get_logger("chat")
 
@@ -55,7 +56,7 @@ async def _pricing_reply(db: AsyncSession, user: User, project: Project | None) 
         if plan.features:
             line += f" (includes {', '.join(str(feature) for feature in plan.features[:6])})"
         lines.append(line)
-    lines.append("To buy one, place an order with the plan's id; it starts as pending until payment.")
+    lines.append(f"To buy one, place an order with the plan's id; it starts as {ORDER.start} until payment.")
     return "\n".join(lines)
 
 
@@ -76,9 +77,8 @@ async def _order_reply(db: AsyncSession, user: User, project: Project | None) ->
         amount = format_money(order.amount_cents, order.currency)
         placed = order.created_at.astimezone(UTC).date().isoformat()
         lines.append(f"- Order #{order.id}: {plan_name}, {amount} — {order.status} (placed {placed})")
-    lines.append(
-        "Orders move pending → paid → in_progress → completed; you can cancel an order while it is pending."
-    )
+    cancellable = " or ".join(ORDER.sources("cancelled", admin=False))
+    lines.append(f"Orders move {ORDER.flow()}; you can cancel an order while it is {cancellable}.")
     return "\n".join(lines)
 
 
@@ -86,7 +86,7 @@ SYNOPSIS_GUIDE = (
     "A good synopsis has four parts: a clear title; an abstract (150-300 words: the problem, your "
     "approach and the expected result); objectives (3-5 specific, measurable goals); and a methodology "
     "(data, tools, architecture, timeline and how you will evaluate the result). Submit it for review "
-    "once it is complete: it then moves submitted → under_review → approved or rejected, with feedback."
+    "once it is complete: it then moves " + SYNOPSIS.flow("submitted") + ", with feedback."
 )
 
 

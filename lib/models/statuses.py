@@ -1,12 +1,29 @@
-"""The allowed values of every status-like column (one source for models, schemas, checks)."""
+"""The allowed values of every status-like column: each a Literal type, its tuple derived from it.
 
-PROJECT_STATUSES = ("draft", "submitted", "in_progress", "completed", "cancelled")
-ORDER_STATUSES = ("pending", "paid", "in_progress", "completed", "cancelled")
-USER_SERVICE_STATUSES = ("active", "completed", "cancelled")
-SYNOPSIS_STATUSES = ("draft", "submitted", "under_review", "approved", "rejected")
-MEETING_STATUSES = ("requested", "confirmed", "completed", "cancelled")
-ADMIN_REQUEST_STATUSES = ("open", "in_progress", "resolved", "rejected")
-ACTIVITY_STATUSES = ("success", "failed", "error")
-MESSAGE_TYPES = ("user", "bot")
-COMPLEXITIES = ("beginner", "intermediate", "advanced")
-IDEA_SOURCES = ("provider", "builtin")
+The Literal is what schemas and handlers are checked against; the tuple feeds the CHECK
+constraints of the tables (and so the migrations).
+"""
+
+from typing import Literal, get_args
+
+ProjectStatus = Literal["draft", "submitted", "in_progress", "completed", "cancelled"]
+OrderStatus = Literal["pending", "paid", "in_progress", "completed", "cancelled"]
+SubscriptionStatus = Literal["active", "completed", "cancelled"]
+SynopsisStatus = Literal["draft", "submitted", "under_review", "approved", "rejected"]
+MeetingStatus = Literal["requested", "confirmed", "completed", "cancelled"]
+AdminRequestStatus = Literal["open", "in_progress", "resolved", "rejected"]
+ActivityStatus = Literal["success", "failed", "error"]
+MessageType = Literal["user", "bot"]
+Complexity = Literal["beginner", "intermediate", "advanced"]
+IdeaSource = Literal["provider", "builtin"]
+
+PROJECT_STATUSES: tuple[ProjectStatus, ...] = get_args(ProjectStatus)
+ORDER_STATUSES: tuple[OrderStatus, ...] = get_args(OrderStatus)
+USER_SERVICE_STATUSES: tuple[SubscriptionStatus, ...] = get_args(SubscriptionStatus)
+SYNOPSIS_STATUSES: tuple[SynopsisStatus, ...] = get_args(SynopsisStatus)
+MEETING_STATUSES: tuple[MeetingStatus, ...] = get_args(MeetingStatus)
+ADMIN_REQUEST_STATUSES: tuple[AdminRequestStatus, ...] = get_args(AdminRequestStatus)
+ACTIVITY_STATUSES: tuple[ActivityStatus, ...] = get_args(ActivityStatus)
+MESSAGE_TYPES: tuple[MessageType, ...] = get_args(MessageType)
+COMPLEXITIES: tuple[Complexity, ...] = get_args(Complexity)
+IDEA_SOURCES: tuple[IdeaSource, ...] = get_args(IdeaSource)

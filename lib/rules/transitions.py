@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lib.core.errors import Conflict
 from lib.models.users import User
 from lib.rules.ownership import get_owned, label, owned
+from lib.rules.status_machines import StatusMachine
 
 
 async def transition(
@@ -18,12 +19,18 @@ async def transition(
     row_id: int,
     user: User,
     *,
-    allowed_from: tuple[str, ...],
     to: str,
+    machine: StatusMachine | None = None,
+    allowed_from: tuple[str, ...] = (),
     values: dict[str, Any] | None = None,
     admin_sees_all: bool = True,
 ) -> Any:
-    """Move row `row_id` to status `to` if it is in one of `allowed_from`; 404 unseen, 409 otherwise."""
+    """Move row `row_id` to status `to` as `machine` allows `user` (or from one of `allowed_from`).
+
+    404 when `user` cannot see the row, 409 when it is in a status the move does not start from.
+    """
+    if machine is not None:
+        allowed_from = machine.sources(to, admin=user.is_admin)
     statement = (
         update(model)
         .where(*owned(model, row_id, user, admin_sees_all=admin_sees_all), model.status.in_(allowed_from))

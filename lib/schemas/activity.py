@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import AwareDatetime, Field, model_validator
 
+from lib.models.statuses import ActivityStatus
 from lib.schemas.common import DbId, ListQuery, Output
 
 
 class ActivityQuery(ListQuery):
     user_id: DbId | None = Field(None, description="Admins only: one user's activity")
     action: str | None = Field(None, min_length=1, max_length=100)
-    status: Literal["success", "failed", "error"] | None = None
+    status: ActivityStatus | None = None
     entity_type: str | None = Field(None, min_length=1, max_length=50)
     entity_id: str | None = Field(None, min_length=1, max_length=64)
     since: AwareDatetime | None = None

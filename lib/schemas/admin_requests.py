@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from lib.models.statuses import AdminRequestStatus
 from lib.schemas.common import DbId, Input, ListQuery, Patch, Slug, Timestamps
 
-AdminRequestStatus = Literal["open", "in_progress", "resolved", "rejected"]
 Message = Annotated[str, Field(min_length=1, max_length=5000)]
 
 

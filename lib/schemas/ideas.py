@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, StrictBool, StringConstraints
 
+from lib.models.statuses import Complexity, IdeaSource
 from lib.schemas.common import DbId, Input, ListQuery, Output, Patch, Slug, Timestamps
 
-Complexity = Literal["beginner", "intermediate", "advanced"]
 Interest = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 
 
@@ -49,7 +49,7 @@ class IdeaOut(Timestamps):
     user_selected: bool
     rating: int | None
     refinement_count: int
-    source: Literal["provider", "builtin"]
+    source: IdeaSource
     model: str | None
 
 

@@ -16,9 +16,9 @@ from pydantic import (
     field_validator,
 )
 
+from lib.models.statuses import MeetingStatus
 from lib.schemas.common import DbId, Input, ListQuery, Patch, Timestamps
 
-MeetingStatus = Literal["requested", "confirmed", "completed", "cancelled"]
 MAX_AHEAD = timedelta(days=366)  # "about a year": a leap year still fits
 # An unencoded `+` in a query string arrives as a space: `…T10:00:00 05:30` means `+05:30`.
 _SPACE_BEFORE_OFFSET = re.compile(r" (\d{2}:?\d{2})$")

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
+from lib.models.statuses import OrderStatus
 from lib.schemas.common import Currency, DbId, Input, ListQuery, Timestamps
-
-OrderStatus = Literal["pending", "paid", "in_progress", "completed", "cancelled"]
 
 
 class OrderCreate(Input):

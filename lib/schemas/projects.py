@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
+from lib.models.statuses import ProjectStatus
 from lib.schemas.common import DbId, Input, ListQuery, Patch, Slug, Timestamps
 
-ProjectStatus = Literal["draft", "submitted", "in_progress", "completed", "cancelled"]
 TechName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 
 

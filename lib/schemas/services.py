@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from lib.models.statuses import SubscriptionStatus
 from lib.schemas.common import Currency, DbId, Input, ListQuery, Patch, Timestamps
 
 ServiceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 # Strict: money is a JSON integer, never a string or float that happens to parse as one.
 PriceCents = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
-SubscriptionStatus = Literal["active", "completed", "cancelled"]
 
 
 class ServiceCreate(Input):

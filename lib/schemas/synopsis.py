@@ -7,9 +7,9 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from lib.models.statuses import SynopsisStatus
 from lib.schemas.common import DbId, Input, ListQuery, Patch, Timestamps
 
-SynopsisStatus = Literal["draft", "submitted", "under_review", "approved", "rejected"]
 REVIEW_STATUSES = ("under_review", "approved", "rejected")
 MAX_TEXT = 20_000
 
