@@ -21,7 +21,7 @@ from bench.common import (
     use_app_env,
     write_result,
 )
-from bench.wire import short_sql
+from devkit.wire import short_sql
 
 # Tables small enough that a sequential scan is the right plan.
 TINY_TABLES = {"plans", "services"}

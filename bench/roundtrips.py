@@ -9,7 +9,6 @@ import re
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from bench.common import (
     PG_DIR,
@@ -25,16 +24,10 @@ from bench.common import (
     use_app_env,
     write_result,
 )
-from bench.wire import WireRecorder, short_sql
+from devkit.wire import RoundTripProxy, short_sql
 
 LOG_ENTRY = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \w+ \[(\d+)\] ([^:]*): (.*)$")
 DURATION = re.compile(r"duration: [\d.]+ ms\s+(?:(parse|bind|execute) ([^:]*)|statement): (.*)", re.S)
-
-
-def socket_path(url: str) -> str:
-    parts = urlsplit(url)
-    host = parse_qs(parts.query).get("host", [""])[0]
-    return f"{host}/.s.PGSQL.{parts.port or 5432}"
 
 
 class ServerLog:
@@ -83,14 +76,15 @@ async def set_statement_logging(url: str, on: bool) -> None:
 
 
 async def measure_mode(
-    mode: str, upstream: tuple[str, int] | str, pooler: bool, data: dict[str, Any], log: ServerLog
+    mode: str, upstream: str, pooler: bool, data: dict[str, Any], log: ServerLog
 ) -> dict[str, Any]:
+    """The round trips of each request with the app's database behind a proxy in front of `upstream`."""
     from bench.asgi import call
     from lib.core.config import get_settings
     from lib.core.db import dispose_engine
 
-    recorder = WireRecorder(upstream)
-    port = await recorder.start()
+    recorder = RoundTripProxy(upstream)
+    port = recorder.port
     application = f"bench-rt-{mode}"
     os.environ["DATABASE_URL"] = (
         f"postgresql://postgres@127.0.0.1:{port}/{db_name()}?application_name={application}"
@@ -149,14 +143,13 @@ async def measure_mode(
     os.environ.pop("DB_IDLE_PING_SECONDS", None)
     get_settings.cache_clear()
     await dispose_engine()
-    await recorder.stop()
+    recorder.close()
     return result
 
 
 async def run(data: dict[str, Any]) -> dict[str, Any]:
     url, base = database_url(), server_url()
     use_app_env(url, LOG_LEVEL="warning")
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from devkit.pgbouncer import PgBouncer, PgBouncerMissing
 
     log = ServerLog(PG_DIR / "log")
@@ -164,7 +157,7 @@ async def run(data: dict[str, Any]) -> dict[str, Any]:
     results: dict[str, Any] = {}
     try:
         progress("direct (asyncpg statement cache on)")
-        results["direct"] = await measure_mode("direct", socket_path(url), False, data, log)
+        results["direct"] = await measure_mode("direct", url, False, data, log)
         try:
             bouncer = PgBouncer(base)
         except PgBouncerMissing as missing:
@@ -173,7 +166,7 @@ async def run(data: dict[str, Any]) -> dict[str, Any]:
             try:
                 progress("through PgBouncer, transaction mode (DB_POOLER=on: no statement cache)")
                 results["pgbouncer"] = await measure_mode(
-                    "pgbouncer", ("127.0.0.1", bouncer.port), True, data, log
+                    "pgbouncer", bouncer.url(db_name()), True, data, log
                 )
             finally:
                 bouncer.stop()

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from devkit.wire import RoundTripProxy
 from tests.support import PYTHON, ROOT, create_account, free_port, subprocess_env
-from tests.wire import RoundTripProxy
 
 
 def _serve_through(
