@@ -2,6 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+PTH := $(VENV)/lib/python3.12/site-packages/launchpad.pth
 # Python 3.12 (Vercel's runtime): on PATH, or pyenv's (.python-version pins it for `python` too).
 PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12; do command -v $$p >/dev/null 2>&1 && { echo $$p; exit; }; done; echo python3)
 
@@ -13,12 +14,16 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
-dev: $(STAMP)
+# The repo root on the venv's sys.path (lib/, devkit/, scripts/, tests/ import as packages): no script edits sys.path.
+$(PTH): $(STAMP)
+	@echo '$(CURDIR)' > $@
+
+dev: $(PTH)
 	$(PY) scripts/dev.py
 
 # The suite runs twice: direct, then with every function behind a transaction-mode
 # PgBouncer as on Neon's pooled URL (skipped with a reason where pgbouncer is missing; fails in CI).
-test: $(STAMP)
+test: $(PTH)
 	$(PY) -m pytest $(PYTEST_ARGS)
 	$(PY) -m pytest --via-pgbouncer $(PYTEST_ARGS)
 
@@ -33,14 +38,14 @@ format: $(STAMP)
 # `vercel build` by Vercel's own CLI (pinned in package.json) in a throwaway copy of the work tree,
 # offline and with no Vercel login; then the output is checked: function sizes against the 225 MiB
 # limit, bundled dependencies, excludeFiles, the built route table, one request through a trampoline.
-vercel-build: $(STAMP)
+vercel-build: $(PTH)
 	@test -x node_modules/.bin/vercel || npm ci --no-audit --no-fund
 	$(PY) scripts/bundle_report.py --build
 
-migrate: $(STAMP)
+migrate: $(PTH)
 	$(PY) scripts/migrate.py
 
-seed: $(STAMP)
+seed: $(PTH)
 	$(PY) scripts/seed.py
 
 clean:
@@ -57,6 +62,7 @@ $(BENCH_STAMP): requirements.txt bench/requirements.txt
 	rm -rf $(BENCH_VENV) && $(PYTHON312) -m venv $(BENCH_VENV)
 	@$(BENCH_VENV)/bin/python -c 'import sys; assert sys.version_info[:2] == (3, 12), f"need Python 3.12, bench venv has {sys.version}"'
 	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	@echo '$(CURDIR)' > $(BENCH_VENV)/lib/python3.12/site-packages/launchpad.pth
 	@rm -f $(BENCH_VENV)/.installed-* && touch $@
 
 .PHONY: bench

@@ -135,6 +135,7 @@ step "$vercel" pull --yes "--environment=${environment}" "--token=${VERCEL_TOKEN
 step "$vercel" build "${prod[@]}" "--token=${VERCEL_TOKEN}"
 
 # 3. Migrate over the direct URL (advisory lock, retries while a suspended compute wakes).
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"  # scripts/migrate.py imports lib/ from the repo root
 echo "+ DATABASE_URL_UNPOOLED=*** $python scripts/migrate.py"
 if ((!dry_run)); then
   DATABASE_URL_UNPOOLED="$migration_url" "$python" scripts/migrate.py

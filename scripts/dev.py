@@ -6,44 +6,12 @@ import argparse
 import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from devkit.vercel_routes import Rewrite, load_rewrites, resolve  # noqa: E402
-from lib.web.functions import load_function  # noqa: E402
+from devkit.dispatcher import Dispatcher
+from devkit.processes import ROOT
 
 DEV_ADMIN = {"ADMIN_EMAIL": "admin@launchpad.local", "ADMIN_PASSWORD": "launchpad-admin"}
-
-
-class Dispatcher:
-    """One ASGI app in front of every `api/**.py`, routed as vercel.json routes them."""
-
-    def __init__(self, root: Path = ROOT, rewrites: list[Rewrite] | None = None) -> None:
-        self.root = root
-        self.rewrites = rewrites if rewrites is not None else load_rewrites(root / "vercel.json")
-        self.not_found: Any = None
-        self.resolved: dict[str, Path] = {}
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-        target = self.resolved.get(scope["path"]) or resolve(scope["path"], self.rewrites, self.root)
-        if target is not None and len(self.resolved) < 10_000:
-            self.resolved[scope["path"]] = target  # misses are not cached: a new api/ file is found
-        if target is None:
-            if self.not_found is None:
-                from lib.web.app import create_app
-
-                self.not_found = create_app([])  # answers the API's 404 shape, as a function would
-            await self.not_found(scope, receive, send)
-            return
-        await load_function(target, self.root).app(scope, receive, send)
 
 
 def prepare_database(env: dict[str, str]) -> Any:

@@ -8,22 +8,20 @@ import sys
 import time
 from pathlib import Path
 
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from lib.core.config import get_settings
+from lib.core.db import is_database_unavailable
+from lib.core.db_url import database_target
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from alembic import command  # noqa: E402
-from alembic.config import Config  # noqa: E402
-from alembic.runtime.migration import MigrationContext  # noqa: E402
-from alembic.script import ScriptDirectory  # noqa: E402
-from sqlalchemy import text  # noqa: E402
-from sqlalchemy.engine import Connection  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine  # noqa: E402
-from sqlalchemy.pool import NullPool  # noqa: E402
-
-from lib.core.config import get_settings  # noqa: E402
-from lib.core.db import is_database_unavailable  # noqa: E402
-from lib.core.db_url import database_target  # noqa: E402
-
 # Any constant works as long as every deploy uses the same one ("launchp" in ASCII).
 MIGRATION_LOCK_KEY = 0x6C61756E636870
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -11,8 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from devkit.localdb import ensure_database, start_server
 
 # Settings are read once per process: fix them before any lib module reads them.
 os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
@@ -20,8 +18,6 @@ os.environ.setdefault("LOG_FORMAT", "console")
 os.environ.pop("AI_API_URL", None)
 os.environ.pop("AI_API_KEY", None)
 os.environ["CRON_SECRET"] = "test-cron-secret-value"
-
-from devkit.localdb import ensure_database, start_server  # noqa: E402
 
 TEST_DB = "launchpad_test"
 
@@ -129,7 +125,7 @@ async def db_clean(database_url: str) -> AsyncIterator[None]:
 @pytest.fixture(scope="session")
 def dispatcher(database_url: str):  # type: ignore[no-untyped-def]
     """Every function behind one ASGI app, routed as vercel.json routes them (as `make dev`)."""
-    from scripts.dev import Dispatcher
+    from devkit.dispatcher import Dispatcher
 
     return Dispatcher()
 
@@ -162,4 +158,4 @@ async def admin(client):  # type: ignore[no-untyped-def]
     return await create_account("admin@example.com", "Admin", admin=True)
 
 
-pytest_plugins = ["tests.log_hygiene"]  # no password, token or key in any log line (test_zz_log_hygiene)
+pytest_plugins = ["tests.log_hygiene"]  # no password, token or key in any log line: fails the run at its end

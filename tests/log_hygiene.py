@@ -8,14 +8,14 @@ Enable it with `pytest_plugins = ["tests.log_hygiene"]` in tests/conftest.py. It
 * each test's captured stdout, stderr and log records (the report's "Captured stdout/stderr/log"
   sections: what `report.capstdout/capstderr/caplog` join), for setup, call and teardown;
 * output of subprocesses a test hands over with `scan_text(source, text)` (the dev servers and
-  migrations of test_faults/test_soak do; other tests' subprocess output is only seen when the
+  migrations of the fault and soak tests do; other tests' subprocess output is only seen when the
   test prints it).
 
 The secrets: SECRET_KEY, AI_API_KEY, CRON_SECRET and ADMIN_PASSWORD from the environment, the
 AI key of the settings a test installed, `tests.support.DEFAULT_PASSWORD`, and anything shaped
-like a JWT (`eyJ…`). tests/test_zz_log_hygiene.py fails when something leaked; a leak found
-after it ran (session teardown) fails the session at the end (a run without that test only
-prints the leaks).
+like a JWT (`eyJ…`). At the end of the session (`pytest_sessionfinish`) every recorded structlog
+line is scanned again with every secret seen by then; if anything leaked, the leaks are printed
+(masked) and the run's exit status becomes TESTS_FAILED, whichever tests were selected.
 """
 
 from __future__ import annotations
@@ -50,8 +50,6 @@ LEAKS: list[Leak] = []
 SCANNED = {"structlog": 0, "captured": 0, "external": 0}
 _secrets: dict[str, str] = {}  # value -> name; grows as tests install secrets
 _current = "(session)"
-_reported = 0  # leaks the final test already failed on
-_final_ran = False
 _logging_configured = False
 
 
@@ -212,20 +210,24 @@ def rescan_recorded() -> None:
                 LEAKS.append(Leak(where, "structlog (rescan)", name, context))
 
 
-def mark_reported() -> None:
-    """Called by the final test: leaks up to here are its failure; later ones fail the session."""
-    global _reported, _final_ran
-    _reported, _final_ran = len(LEAKS), True
-
-
+@pytest.hookimpl(trylast=True)  # after the runner tore down session fixtures (their output counts too)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run (exit status TESTS_FAILED) when any log line of it carried a secret."""
     rescan_recorded()
-    late = LEAKS[_reported:]
-    if late:
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        text = "\n".join(str(leak) for leak in late[:50])
-        if reporter is not None:
-            reporter.write_sep("=", f"log hygiene: {len(late)} leaked secret(s)", red=True)
-            reporter.write_line(text)
-        if _final_ran:  # a partial run without the final test only warns
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        counts = SCANNED
+        reporter.write_line(
+            f"\n[log hygiene] lines scanned: structlog {counts['structlog']}, captured {counts['captured']}, "
+            f"subprocess {counts['external']}; secrets {', '.join(known_secret_names())} + JWT; "
+            f"leaks {len(LEAKS)}"
+        )
+    if not LEAKS:
+        return
+    if reporter is not None:
+        reporter.write_sep("=", f"log hygiene: {len(LEAKS)} leaked secret(s)", red=True)
+        reporter.write_line("\n".join(str(leak) for leak in LEAKS[:50]))
+    else:
+        print(f"log hygiene: {len(LEAKS)} leaked secret(s)", *LEAKS[:50], sep="\n", file=sys.stderr)
+    if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT
+from devkit.processes import ROOT
 
 SCRIPT = ROOT / "scripts" / "deploy.sh"
 TOKEN = "vercel-token-value-7f3a9c"

@@ -8,8 +8,8 @@ import subprocess
 import asyncpg
 from alembic import command
 
+from devkit.processes import PYTHON, ROOT, subprocess_env
 from scripts.migrate import alembic_config
-from tests.support import PYTHON, ROOT, subprocess_env
 
 TABLES = {
     "users",

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from devkit.processes import ROOT
 from devkit.vercel_routes import load_rewrites, resolve
-from tests.support import ROOT
 
 CHECK = ROOT / "scripts" / "vercel_check.mjs"
 UUID = "0f8fad5b-d9cb-469f-a165-70867728950e"

@@ -15,6 +15,7 @@ import respx
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
+from devkit.processes import PYTHON, ROOT, subprocess_env
 from lib.core.db import session
 from lib.models.activity_logs import ActivityLog
 from lib.models.chatbot_history import ChatbotMessage
@@ -23,7 +24,6 @@ from lib.models.meetings import Meeting
 from lib.models.orders import Order
 from lib.models.plans import Plan
 from lib.models.synopsis import Synopsis
-from tests.support import PYTHON, ROOT, subprocess_env
 
 AI_URL = "https://ai.example.test/v1/chat/completions"
 AI_KEY = "sk-test-provider-key-0123456789"

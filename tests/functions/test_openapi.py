@@ -9,7 +9,7 @@ import httpx
 import pytest
 from openapi_spec_validator import validate
 
-from tests.support import PYTHON, ROOT, subprocess_env
+from devkit.processes import PYTHON, ROOT, subprocess_env
 
 API_MD = ROOT.parent / "shared" / "API.md"
 
@@ -95,7 +95,6 @@ async def test_docs_page_renders_offline(client: httpx.AsyncClient) -> None:
 
 PROBE = """
 import sys, json
-sys.path.insert(0, %r)
 import api.projects
 print(json.dumps(sorted(m for m in sys.modules if m.startswith("api.") or m == "lib.web.openapi")))
 """
@@ -103,7 +102,7 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith("api.") or m == "
 
 def test_other_functions_do_not_import_the_openapi_machinery() -> None:
     run = subprocess.run(
-        [PYTHON, "-c", PROBE % str(ROOT)], env=subprocess_env(), capture_output=True, text=True, timeout=60
+        [PYTHON, "-c", PROBE], env=subprocess_env(), capture_output=True, text=True, timeout=60
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().splitlines()[-1] == '["api.projects"]'

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
+from devkit.processes import PYTHON, subprocess_env
 from lib.web.app import create_app
 from lib.web.endpoints import Call, post
-from tests.support import PYTHON, ROOT, subprocess_env
 
 
 class Thing(BaseModel):
@@ -116,8 +116,7 @@ async def test_vercel_request_id_is_used(client: httpx.AsyncClient) -> None:
 
 
 UNREACHABLE = """
-import asyncio, json, httpx, time, sys
-sys.path.insert(0, %r)
+import asyncio, json, httpx, time
 from api.health import app
 async def main():
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
@@ -133,9 +132,7 @@ def test_unreachable_database_is_503_with_retry_after(tmp_path) -> None:
     env = subprocess_env(
         DATABASE_URL=f"postgresql://nobody:pw@/launchpad?host={tmp_path}", DB_CONNECT_TIMEOUT="2"
     )
-    run = subprocess.run(
-        [PYTHON, "-c", UNREACHABLE % str(ROOT)], env=env, capture_output=True, text=True, timeout=60
-    )
+    run = subprocess.run([PYTHON, "-c", UNREACHABLE], env=env, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["status"] == 503

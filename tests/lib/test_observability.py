@@ -11,9 +11,9 @@ import httpx
 from sqlalchemy import text
 from structlog.testing import capture_logs
 
+from devkit.processes import PYTHON, ROOT, free_port, subprocess_env
 from lib.core.config import get_settings
 from lib.core.db import create_engine_for
-from tests.support import PYTHON, ROOT, free_port, subprocess_env
 
 
 async def test_slow_query_log_has_statement_and_duration_but_no_values(database_url: str) -> None:
@@ -36,7 +36,6 @@ async def test_slow_query_log_has_statement_and_duration_but_no_values(database_
 
 IMPORT_PROBE = """
 import sys, json
-sys.path.insert(0, %r)
 import asyncpg
 calls = []
 original = asyncpg.connect
@@ -57,7 +56,7 @@ print(json.dumps({"connects": len(calls), "engines": len(lib.core.db._engines),
 
 def test_importing_a_function_connects_to_nothing_and_imports_no_other_function(database_url: str) -> None:
     run = subprocess.run(
-        [PYTHON, "-c", IMPORT_PROBE % str(ROOT)],
+        [PYTHON, "-c", IMPORT_PROBE],
         env=subprocess_env(),
         capture_output=True,
         text=True,

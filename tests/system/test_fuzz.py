@@ -33,7 +33,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.support import PYTHON, ROOT, create_account, free_port, subprocess_env
+from devkit.processes import PYTHON, ROOT, free_port, subprocess_env
+from tests.support import create_account
 
 SEED = 20240917
 MAX_EXAMPLES = 15  # generated requests per operation and role (plus the schema's explicit examples)

@@ -1,14 +1,27 @@
-"""Runs last (file order): no log line of the whole session carried a password, token or key.
+"""The log-hygiene plugin is wired, records what structlog emits, and fails a run that leaked a secret.
 
-The collecting is done by the tests.log_hygiene plugin (see its docstring for what it sees).
+The collecting and the verdict are the tests.log_hygiene plugin's (see its docstring): at the end of
+every session it fails the run when any log line carried a password, token or key.
 """
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
+from devkit.processes import PYTHON, subprocess_env
 from tests import log_hygiene
 from tests.support import DEFAULT_PASSWORD
+
+LEAKY_TEST = """
+from tests.support import DEFAULT_PASSWORD
+
+
+def test_prints_a_password():
+    print("logging in with", DEFAULT_PASSWORD)
+"""
 
 
 def test_the_plugin_is_active(request: pytest.FixtureRequest) -> None:
@@ -30,20 +43,25 @@ def test_the_recorder_sees_redacted_lines() -> None:
     )
     lines = [line for _, line in log_hygiene.LINES[before:] if "hygiene_canary" in line]
     assert len(lines) == 1, "the structlog recorder did not see the line"
+    assert log_hygiene.SCANNED["structlog"] > 0, "no structlog line was recorded: is the plugin wired?"
     assert "[REDACTED]" in lines[0]
     assert len(log_hygiene.LEAKS) == leaks_before, log_hygiene.LEAKS[leaks_before:]
 
 
-def test_no_secret_in_any_log_line_of_the_session(capsys: pytest.CaptureFixture[str]) -> None:
-    log_hygiene.rescan_recorded()
-    leaks = list(log_hygiene.LEAKS)
-    log_hygiene.mark_reported()
-    counts = log_hygiene.SCANNED
-    with capsys.disabled():
-        print(
-            f"\n[log hygiene] lines scanned: structlog {counts['structlog']}, captured {counts['captured']}, "
-            f"subprocess {counts['external']}; secrets {', '.join(log_hygiene.known_secret_names())} + JWT; "
-            f"leaks {len(leaks)}"
-        )
-    assert counts["structlog"] > 0, "no structlog line was recorded: is the plugin wired?"
-    assert not leaks, f"{len(leaks)} leaked secret(s):\n" + "\n".join(str(leak) for leak in leaks[:50])
+def test_a_leak_fails_the_run_although_every_test_passed(tmp_path: Path) -> None:
+    """A pytest run with the plugin whose only test prints a password: that test passes, the run fails."""
+    (tmp_path / "test_leaky.py").write_text(LEAKY_TEST)
+    run = subprocess.run(
+        [PYTHON, "-m", "pytest", "-p", "tests.log_hygiene", "-p", "no:cacheprovider", "-q", "test_leaky.py"],
+        cwd=tmp_path,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = run.stdout + run.stderr
+    assert "1 passed" in output, output
+    assert run.returncode == pytest.ExitCode.TESTS_FAILED, output
+    assert "log hygiene: 1 leaked secret(s)" in output, output
+    assert "test_leaky.py::test_prints_a_password" in output and "<DEFAULT_PASSWORD>" in output, output
+    assert DEFAULT_PASSWORD not in output  # the report names the secret, never shows it

@@ -7,18 +7,17 @@ import subprocess
 
 import pytest
 
-from tests.support import PYTHON, ROOT, subprocess_env
+from devkit.processes import PYTHON, subprocess_env
 
 WORKER = """
-import asyncio, json, sys
-sys.path.insert(0, %r)
+import asyncio, json
 from sqlalchemy import text
 from lib.core.db import session
 
 async def one(n):
     try:
         # Half as reads run (autocommit requested), half as writes run (a transaction).
-        async with session(autocommit=n %% 2 == 0) as db:
+        async with session(autocommit=n % 2 == 0) as db:
             # Parameterised statements of several shapes: each is prepared by asyncpg.
             await db.execute(text("SELECT count(*) FROM users WHERE id > :n"), {"n": n})
             statement = text("SELECT CAST(:a AS int) + CAST(:b AS int), CAST(:s AS text)")
@@ -40,7 +39,7 @@ def run_workers(url: str, pooler_mode: str, processes: int = 4) -> list[dict]:
     env = subprocess_env(DATABASE_URL=url, DB_POOLER=pooler_mode, DB_POOL_SIZE="5", LOG_LEVEL="error")
     workers = [
         subprocess.Popen(
-            [PYTHON, "-c", WORKER % str(ROOT)],
+            [PYTHON, "-c", WORKER],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from devkit.processes import PYTHON, ROOT, free_port, subprocess_env
 from devkit.wire import RoundTripProxy
-from tests.support import PYTHON, ROOT, create_account, free_port, subprocess_env
+from tests.support import create_account
 
 
 def _serve_through(

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.support import PYTHON, ROOT, subprocess_env
+from devkit.processes import PYTHON, ROOT, subprocess_env
 
 # One real request per function: (method, path, needs a token, expected status). A new file in
 # api/ without a row here fails test_every_function_has_a_smoke_request.

@@ -1,7 +1,7 @@
 """A bounded soak: 32 concurrent clients against the warm dev server behind PgBouncer.
 
 SOAK_SECONDS sets the length (default 20, so the suite fits CI; the reliability issue's 60 s
-run is `SOAK_SECONDS=60 pytest tests/test_soak.py`). Asserted: zero 5xx (in fact every
+run is `SOAK_SECONDS=60 pytest tests/system/test_soak.py`). Asserted: zero 5xx (in fact every
 response is the expected 2xx) and the function never holds more database connections than
 its pool size. Printed: requests done, p50/p99/max latency, errors, connection maxima.
 
@@ -31,10 +31,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from lib.core.db import session
-from lib.models.plans import Plan
-from tests.support import Account, create_account
-from tests.test_faults import dev_server
+from tests.support import Account, create_account, dev_server, make_plan
 
 SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "20"))
 CLIENTS = 32
@@ -85,14 +82,6 @@ class Sampler:
                     await asyncio.wait_for(self.stopped.wait(), 0.1)
         finally:
             await conn.close()
-
-
-async def make_plan() -> int:
-    async with session() as db:
-        plan = Plan(name=f"Soak {uuid.uuid4().hex[:8]}", price_cents=1_000, currency="INR")
-        db.add(plan)
-        await db.flush()
-        return plan.id
 
 
 async def worker(base_url: str, account: Account, plan_id: int, deadline: float, results: list) -> None:  # type: ignore[type-arg]
@@ -149,7 +138,7 @@ async def test_soak_through_pgbouncer(pgbouncer, pg_server: str, database_url: s
     users = await asyncio.gather(
         *(create_account(f"soak-{tag}-{i}@example.com", f"Soak {i}") for i in range(CLIENTS))
     )
-    plan_id = await make_plan()
+    plan_id = await make_plan(f"Soak {uuid.uuid4().hex[:8]}", price_cents=1_000)
     url = f"{pgbouncer.url(TEST_DB)}?application_name={APP_NAME}"
     async with dev_server(
         "soak", DATABASE_URL=url, DB_POOLER="on", DB_POOL_SIZE=str(POOL_SIZE), DB_CONNECT_TIMEOUT="5"
