@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 
 from lib.core.config import Settings, get_settings
 from lib.core.db_events import (
+    SINGLE_WRITE,
     install_idle_ping,
     install_single_write_guard,
     install_slow_query_log,
-    single_write_connection,
 )
 from lib.core.db_url import database_target
 from lib.core.errors import ServiceUnavailable
@@ -94,13 +94,9 @@ async def session(*, autocommit: bool = False, single_write: bool = False) -> As
     # transaction, or the pooler may hand them different server connections.
     autocommit = autocommit and not _behind_pooler.get(engine, False)
     bind = _autocommit_view(engine) if autocommit else engine
-    async with AsyncSession(bind, expire_on_commit=False) as db:
+    async with AsyncSession(bind, expire_on_commit=False, info={SINGLE_WRITE: single_write}) as db:
         try:
-            if single_write:
-                async with single_write_connection(db):
-                    yield db
-            else:
-                yield db
+            yield db
         except BaseException:
             await db.rollback()
             raise

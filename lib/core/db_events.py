@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, exc
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only
 
 from lib.core.log import get_logger
@@ -48,6 +47,7 @@ def install_idle_ping(engine: AsyncEngine, idle_seconds: float) -> None:
     @event.listens_for(sync_engine, "checkin")
     def _checked_in(dbapi_connection: Any, record: Any) -> None:
         record.info["last_used"] = time.monotonic()
+        record.info.pop(WRITES_LEFT, None)
 
     @event.listens_for(sync_engine, "checkout")
     def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
@@ -67,8 +67,10 @@ def install_idle_ping(engine: AsyncEngine, idle_seconds: float) -> None:
             raise exc.DisconnectionError("stale pooled connection") from error
 
 
-# On a connection whose unit of work runs without a transaction (`session(single_write=True)`):
-# how many writing statements it may still send.
+# A session marked SINGLE_WRITE (`session(single_write=True)`: a unit of work without a
+# transaction) lets its connection send one writing statement; WRITES_LEFT counts down on the
+# connection, and the pool's checkin forgets it.
+SINGLE_WRITE = "single_write"
 WRITES_LEFT = "launchpad_writes_left"
 _WRITE = re.compile(
     r"^\s*(?:INSERT|UPDATE|DELETE|MERGE)\b|^\s*WITH\b[\s\S]*\b(?:INSERT\s+INTO|UPDATE\s+\w|DELETE\s+FROM)\b",
@@ -101,14 +103,9 @@ def install_single_write_guard(engine: AsyncEngine) -> None:
         conn.info[WRITES_LEFT] = left - 1
 
 
-@asynccontextmanager
-async def single_write_connection(db: AsyncSession) -> AsyncIterator[None]:
-    """Allow the session's connection one writing statement for the duration of the block."""
-    connection = await db.connection()
-    # `info` belongs to the pooled connection and outlives this checkout: always cleared again.
-    info = connection.sync_connection.info if connection.sync_connection else {}
-    info[WRITES_LEFT] = 1
-    try:
-        yield
-    finally:
-        info.pop(WRITES_LEFT, None)
+@event.listens_for(Session, "after_begin")
+def _allow_one_write(session: Session, transaction: Any, connection: Any) -> None:
+    # When the unit of work takes its connection (its first statement, not before: a request may
+    # hash a password first, and must not hold a pooled connection meanwhile).
+    if session.info.get(SINGLE_WRITE):
+        connection.info[WRITES_LEFT] = 1
