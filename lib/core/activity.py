@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lib.core.db import session
+from lib.core.limits import without_nul
 from lib.core.log import get_logger, redact
 from lib.models.activity_logs import ActivityLog
 
@@ -26,17 +28,6 @@ _LIMITS = {
 }
 
 
-def _without_nul(value: Any) -> Any:
-    """JSONB rejects the NUL character; drop it wherever a client managed to send one."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_without_nul(item) for item in value]
-    return value
-
-
 def _row(
     *,
     user_id: int | None,
@@ -53,7 +44,7 @@ def _row(
         "entity_type": entity_type,
         "entity_id": None if entity_id is None else str(entity_id),
         "status": status,
-        "details": _without_nul(redact(details)) if details else None,
+        "details": without_nul(redact(details)) if details else None,
         **{
             name: metadata.get(name)
             for name in (
@@ -70,7 +61,7 @@ def _row(
     for name, limit in _LIMITS.items():
         if isinstance(row.get(name), str):
             # Postgres rejects NUL in text; a log row must never fail on what a client sent.
-            row[name] = _without_nul(row[name])[:limit]
+            row[name] = without_nul(row[name])[:limit]
     return row
 
 
@@ -108,8 +99,6 @@ async def record(**fields: Any) -> None:
     A single INSERT is atomic by itself, so it runs without BEGIN/COMMIT (one round trip), and a
     failure here never undoes or fails the user's request.
     """
-    from lib.core.db import session
-
     try:
         async with session(autocommit=True) as db:
             await log_activity(db, **fields)

@@ -13,6 +13,7 @@ from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.core.errors import field_error
+from lib.core.limits import is_db_id
 from lib.schemas.common import Page
 
 
@@ -32,7 +33,7 @@ def decode_cursor(cursor: str, key: Callable[[Any], Any] = int) -> tuple[datetim
             raise ValueError
         if key is int:
             # An id outside bigint would reach SQL as an overflow (a 500), not as a bad cursor.
-            if type(raw_key) is not int or not 0 < raw_key < 2**63:
+            if not is_db_id(raw_key):
                 raise ValueError
             return parsed, raw_key
         return parsed, key(raw_key)

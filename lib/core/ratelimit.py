@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lib.core.db import session
 from lib.core.errors import RateLimited
 from lib.models.rate_limits import RateLimitHit
 
@@ -66,8 +67,6 @@ async def acquire(bucket: str, *, limit: int, window: timedelta) -> None:
     per-bucket lock, so concurrent attempts cannot all pass the same check. Call it before the
     request's own transaction uses the database: one request never waits for a second connection.
     """
-    from lib.core.db import session
-
     async with session() as db:
         await db.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(bucket, 0))))
         await ensure_allowed(db, bucket, limit=limit, window=window)

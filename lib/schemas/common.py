@@ -14,6 +14,8 @@ from pydantic import (
     field_validator,
 )
 
+from lib.core.limits import MAX_DB_ID, has_nul
+
 T = TypeVar("T")
 
 Slug = Annotated[
@@ -37,17 +39,7 @@ Email = Annotated[
     ),
 ]
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
-DbId = Annotated[int, Field(ge=1, le=2**63 - 1)]
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, (list, tuple)):
-        return any(_has_nul(item) for item in value)
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    return False
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
 
 
 class NoNul(BaseModel):
@@ -56,7 +48,7 @@ class NoNul(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
-        if _has_nul(value):
+        if has_nul(value):
             raise ValueError("must not contain the NUL character")
         return value
 

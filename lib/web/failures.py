@@ -35,8 +35,8 @@ def classify(error: BaseException, scope: Scope) -> AppError:
         if error.status_code == MethodNotAllowed.status:
             return MethodNotAllowed(f"{scope.get('method')} is not allowed on {scope.get('path')}")
         return NotFound(f"No route for {scope.get('method')} {scope.get('path')}")
-    # Imported only on this path: a function that never touches the database (openapi, health's
-    # shell) does not load SQLAlchemy for its cold start.
+    # Late: only a failure that is no AppError needs SQLAlchemy's error classes (about 370 ms of
+    # import that openapi's cold start never pays).
     from lib.core.db import is_database_unavailable
 
     if is_database_unavailable(error):
@@ -50,7 +50,7 @@ async def record_failure(scope: Scope, error: AppError, started: float) -> None:
     """The failed request's activity row, after its unit of work rolled back and before it answers."""
     if isinstance(error, ServiceUnavailable):
         return  # nowhere to write it; the structured log carries it
-    from lib.core import activity
+    from lib.core import activity  # late: 84 ms that a successful read never needs
 
     request = Request(scope)
     state = scope.get("state", {})

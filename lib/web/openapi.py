@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from lib.core.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized
+from lib.core.limits import MAX_DB_ID
 from lib.web.endpoints import Endpoint
 
 REF = "#/components/schemas/{model}"
@@ -57,7 +58,7 @@ def _path_parameters(path: str) -> list[dict[str, Any]]:
     parameters = []
     for name, convertor in _PATH_PARAM.findall(path):
         schema: dict[str, Any] = (
-            {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+            {"type": "integer", "minimum": 1, "maximum": MAX_DB_ID}
             if convertor == "int"
             else {"type": "string", "maxLength": 200}
         )
@@ -97,10 +98,6 @@ def _error_statuses(endpoint: Endpoint) -> set[int]:
     if endpoint.query is not None:
         statuses.add(422)
     return statuses
-
-
-def _model_name(model: Any) -> str:
-    return model.__name__.replace("[", "_").replace("]", "").replace(".", "_")
 
 
 def build_document(
