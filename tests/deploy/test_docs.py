@@ -224,10 +224,11 @@ def _describe(keys: set[Key]) -> str:
 def test_docs_and_openapi_list_the_same_endpoints(docs: dict[Key, Documented]) -> None:
     documented, actual = set(docs), set(served())
     assert len(actual) >= 40, "the OpenAPI document was not really built"
-    missing = actual - documented
-    invented = documented - actual
-    assert not missing, f"served but not in docs/API.md: {_describe(missing)}"
-    assert not invented, f"in docs/API.md but not served: {_describe(invented)}"
+    missing, invented = actual - documented, documented - actual
+    assert not (missing or invented), (
+        f"served but not in docs/API.md: {_describe(missing)}; "
+        f"in docs/API.md but not served: {_describe(invented)}"
+    )
 
 
 def test_the_route_rows_and_the_openapi_document_agree() -> None:
@@ -276,8 +277,7 @@ def test_client_error_statuses(docs: dict[Key, Documented]) -> None:
         if key not in served():
             continue
         actual = {code for code in served()[key]["responses"] if code.startswith("4")}
-        documented, union = by_group.setdefault(doc.group, (doc.errors, set()))
-        union |= actual
+        by_group.setdefault(doc.group, (doc.errors, set()))[1].update(actual)
     wrong = [
         f"{group}: docs list {sorted(documented)}, served {sorted(union)}"
         for group, (documented, union) in by_group.items()
@@ -338,11 +338,11 @@ def test_objects_match_the_response_schemas() -> None:
     wrappers = {name for name in reached if re.fullmatch(r"(Page|Report)_\w+_", name)}
     missing = reached - wrappers - set(objects)
     assert not missing, f"response models not under ## Objects in docs/API.md: {sorted(missing)}"
-    wrong = [
-        f"{name}: docs list {sorted(fields)}, the schema has {sorted(schemas.get(name, {}).get('properties', {}))}"
-        for name, fields in objects.items()
-        if name not in schemas or fields != set(schemas[name].get("properties", {}))
-    ]
+    wrong = []
+    for name, fields in objects.items():
+        actual = set(schemas.get(name, {}).get("properties", {}))
+        if name not in schemas or fields != actual:
+            wrong.append(f"{name}: docs list {sorted(fields)}, the schema has {sorted(actual)}")
     assert not wrong, "\n".join(wrong)
 
 
@@ -370,7 +370,7 @@ SAMPLE = """
 
   | report | parameters | rows |
   |---|---|---|
-  | `one` | `days` (1–365, default 7) | [`OneRow`](#onerow) |
+  | `one` | `days` (1-365, default 7) | [`OneRow`](#onerow) |
   | `two` | none | [`TwoRow`](#tworow) |
 
 - **Success:** `200` `Report[Row]`
