@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import pstats
 import random
-import re
 import subprocess
 import sys
 import tempfile
@@ -28,26 +27,10 @@ from bench.common import (
     token_for,
     write_result,
 )
+from bench.importtime import import_breakdown, parse_importtime
+from lib.web.functions import function_files
 
 CHILD = str(ROOT / "bench" / "coldstart_child.py")
-# The fixed stack (the floor imports it) and its own dependencies.
-STACK = {
-    "sqlalchemy",
-    "starlette",
-    "asyncpg",
-    "pydantic",
-    "pydantic_core",
-    "structlog",
-    "annotated_types",
-    "typing_extensions",
-    "typing_inspection",
-    "greenlet",
-    "anyio",
-    "sniffio",
-    "idna",
-}
-OURS = {"lib", "api"}
-IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)$")
 
 
 def requests(data: dict[str, Any]) -> dict[str, tuple[str, str, str | None]]:
@@ -73,12 +56,6 @@ def requests(data: dict[str, Any]) -> dict[str, tuple[str, str, str | None]]:
     }
 
 
-def function_files() -> list[str]:
-    return sorted(
-        str(p.relative_to(ROOT)) for p in (ROOT / "api").rglob("*.py") if not p.name.startswith("_")
-    )
-
-
 def run_child(
     argv: list[str], env: dict[str, str], extra_args: list[str] | None = None
 ) -> tuple[dict[str, Any], str]:
@@ -98,67 +75,6 @@ def run_child(
         "status": out["status"],
     }
     return timings, process.stderr
-
-
-def parse_importtime(stderr: str) -> dict[str, tuple[int, int, int]]:
-    """module -> (self µs, cumulative µs, nesting level) from `python -X importtime` output."""
-    modules: dict[str, tuple[int, int, int]] = {}
-    for line in stderr.splitlines():
-        match = IMPORT_LINE.match(line)
-        if match:
-            self_us, cumulative_us, indent, name = match.groups()
-            modules[name] = (int(self_us), int(cumulative_us), len(indent) // 2)
-    return modules
-
-
-def group_of(module: str) -> str:
-    top = module.split(".")[0]
-    if top in OURS:
-        return "ours (lib/, api/)"
-    if top == "bench":
-        return "bench harness"
-    if top in STACK:
-        return "fixed stack"
-    if top in sys.stdlib_module_names or top.startswith("_"):
-        return "stdlib"
-    return "other dependencies"
-
-
-def import_breakdown(runs: list[dict[str, tuple[int, int, int]]]) -> dict[str, Any]:
-    """Median self time per module and per group over several -X importtime runs."""
-    per_module: dict[str, list[int]] = defaultdict(list)
-    cumulative: dict[str, list[int]] = defaultdict(list)
-    for modules in runs:
-        for name, (self_us, cum_us, _level) in modules.items():
-            per_module[name].append(self_us)
-            cumulative[name].append(cum_us)
-    median_self = {name: sorted(v)[len(v) // 2] / 1000 for name, v in per_module.items()}
-    median_cum = {name: sorted(v)[len(v) // 2] / 1000 for name, v in cumulative.items()}
-    groups: dict[str, float] = defaultdict(float)
-    packages: dict[str, float] = defaultdict(float)
-    for name, ms in median_self.items():
-        groups[group_of(name)] += ms
-        packages[name.split(".")[0]] += ms
-    ours = sorted(
-        ((n, median_self[n], median_cum[n]) for n in median_self if group_of(n).startswith("ours")),
-        key=lambda x: -x[1],
-    )
-    others = sorted(
-        ((n, median_self[n], median_cum[n]) for n in median_self if not group_of(n).startswith("ours")),
-        key=lambda x: -x[1],
-    )
-    return {
-        "total_self_ms": round(sum(median_self.values()), 1),
-        "groups_ms": {k: round(v, 1) for k, v in sorted(groups.items(), key=lambda x: -x[1])},
-        "packages_ms": {k: round(v, 1) for k, v in sorted(packages.items(), key=lambda x: -x[1])[:15]},
-        "ours_top": [
-            {"module": n, "self_ms": round(s, 2), "cumulative_ms": round(c, 2)} for n, s, c in ours[:12]
-        ],
-        "stack_top": [
-            {"module": n, "self_ms": round(s, 2), "cumulative_ms": round(c, 2)} for n, s, c in others[:12]
-        ],
-        "modules_imported": len(median_self),
-    }
 
 
 def profile_first_request(argv: list[str], env: dict[str, str]) -> list[dict[str, Any]]:
@@ -201,7 +117,7 @@ def main() -> int:
             token_for(power),
         ],
     }
-    files = function_files()
+    files = sorted(str(path.relative_to(ROOT)) for path in function_files())
     others = {f: ["asgi", f, reqs[f][0], reqs[f][1], reqs[f][2] or ""] for f in files if f in reqs}
     unmeasured = [f for f in files if f not in reqs]
 

@@ -10,7 +10,6 @@ import signal
 import socket
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -18,12 +17,12 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from devkit.processes import PYTHON, ROOT, free_port
+
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
 LOGS = RESULTS / "logs"
 PG_DIR = ROOT / ".data" / "bench-pg"
-PYTHON = sys.executable
 
 # A data set older than this is regenerated: reports and archival count days back from now().
 MAX_DATA_AGE_DAYS = 2.0
@@ -94,8 +93,6 @@ def app_env(database_url: str, **extra: str) -> dict[str, str]:
 def use_app_env(database_url: str, **extra: str) -> None:
     """Point this process's `lib` settings at `database_url` (call before importing lib)."""
     os.environ.update(app_env(database_url, **extra))
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
 
 
 def token_for(user_id: int, minutes: int = 1440) -> str:
@@ -150,12 +147,6 @@ def read_result(name: str) -> dict[str, Any] | None:
 def log_path(name: str) -> Path:
     LOGS.mkdir(parents=True, exist_ok=True)
     return LOGS / f"{name}.log"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_port(port: int, process: subprocess.Popen[Any] | None = None, timeout: float = 30.0) -> None:
@@ -243,7 +234,7 @@ def machine() -> dict[str, Any]:
 
 
 async def fetch_meta(url: str) -> dict[str, Any]:
-    """What bench/datagen.py recorded about the data set (ids of the bench accounts, counts)."""
+    """What bench/datagen recorded about the data set (ids of the bench accounts, counts)."""
     import asyncpg
 
     conn = await asyncpg.connect(url)

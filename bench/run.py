@@ -10,13 +10,9 @@ import subprocess
 import sys
 import time
 import warnings
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     MAX_DATA_AGE_DAYS,
     PG_DIR,
     PYTHON,
@@ -31,6 +27,9 @@ from bench.common import (  # noqa: E402
     scale,
     write_result,
 )
+from devkit.processes import subprocess_env
+
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 # Measurement modules in the order they run (archival last: it works on a clone of the data).
 MEASUREMENTS = ("coldstart", "roundtrips", "latency", "hotspots", "indexes", "activity_overhead", "archival")
@@ -94,7 +93,8 @@ def prepare_dataset(base: str, *, regenerate: bool = False) -> tuple[str, dict[s
         raise SystemExit(f"migration failed:\n{migrate.stdout}\n{migrate.stderr}")
     if regenerate or stale:
         progress(f"generating the data set (scale {scale()}) into {db_name()}")
-        subprocess.run([PYTHON, "-m", "bench.datagen", "--url", url], cwd=ROOT, check=True)
+        datagen = [PYTHON, "-m", "bench.datagen", "--url", url]
+        subprocess.run(datagen, cwd=ROOT, env=subprocess_env(), check=True)
         dataset = asyncio.run(fetch_meta(url))["dataset"]
     else:
         progress(
@@ -167,7 +167,7 @@ def main() -> int:
         if extra := machine()["dev_only_packages"]:
             progress(f"warning: {', '.join(extra)} installed in this venv: cold starts will include them")
         ensure_wrk()
-        env = dict(os.environ, BENCH_DATABASE_URL=url, BENCH_SERVER_URL=base, PYTHONPATH=str(ROOT))
+        env = subprocess_env(BENCH_DATABASE_URL=url, BENCH_SERVER_URL=base)
         steps: dict[str, Any] = {}
         code = code_version()
         for name in args.only or MEASUREMENTS:
@@ -189,7 +189,7 @@ def main() -> int:
             },
         )
         if not args.no_report:
-            from bench.report import write_report
+            from bench.report.document import write_report
 
             path = write_report()
             progress(f"\nreport: {path.relative_to(ROOT)}")

@@ -1,0 +1,78 @@
+"""BENCHMARKS.md as a whole: header, goals table, how to run, then every section."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.common import MAX_DATA_AGE_DAYS, RESULTS, ROOT, quick, read_result
+from bench.report.activity import section_activity
+from bench.report.archival import section_archival
+from bench.report.coldstart import section_coldstart
+from bench.report.format import Report
+from bench.report.indexes import section_indexes
+from bench.report.latency import section_latency
+from bench.report.machine import section_setup
+from bench.report.roundtrips import section_roundtrips
+
+
+def write_report() -> Path:
+    run = read_result("run")
+    if run is None:
+        raise SystemExit("no bench/results/run.json: run bench/run.py first")
+    command = run["command"]
+    r = Report()
+    sections: list[tuple[str, Any]] = [
+        ("coldstart", section_coldstart),
+        ("roundtrips", section_roundtrips),
+        ("latency", None),
+        ("indexes", section_indexes),
+        ("activity_overhead", section_activity),
+        ("archival", section_archival),
+    ]
+    body = Report()
+    section_setup(body, run)
+    for name, writer in sections:
+        data = read_result(name)
+        if data is None:
+            body.add(f"## {name}", "", f"Not measured in this run (see `{command}` output).", "")
+            continue
+        if name == "latency":
+            section_latency(body, data, read_result("hotspots"), command)
+        else:
+            writer(body, data, command)
+    r.add(
+        "# Benchmarks",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `{command}` (`bench/run.py`; "
+        "raw results in `bench/results/*.json`, git-ignored). Re-run it to refresh every number here; "
+        "`make bench BENCH_QUICK=1` runs the same on 1/20 of the data (written to "
+        "`bench/results/BENCHMARKS-quick.md`).",
+        "",
+        "## Goals",
+        "",
+    )
+    r.table(["goal", "result", "why / where the time goes"], [[g, res, why] for g, res, why in body.goals])
+    r.add(
+        "## How to run",
+        "",
+        "- `make bench`: creates `bench/.venv` (`requirements.txt` + `bench/requirements.txt` only), "
+        "starts its own embedded PostgreSQL under `.data/bench-pg`, migrates, generates the data set "
+        "once (skipped while "
+        f"one of the same scale, younger than {MAX_DATA_AGE_DAYS:g} days, exists), installs `wrk` with "
+        "apt-get when missing, runs the six measurements (`bench/coldstart.py`, `roundtrips.py`, "
+        "`latency.py` + `hotspots.py`, `indexes.py`, `activity_overhead.py`, `archival.py`), then writes "
+        "this file. Everything listens on 127.0.0.1 only; every load point is bounded (≤10 s).",
+        "- `make bench BENCH_QUICK=1`: the same on 1/20 of the data, fewer repetitions.",
+        "- `make bench BENCH_ARGS='--only latency indexes'`: some measurements only; `--regenerate` "
+        "rebuilds the data set; `BENCH_KEEP_PG=1` leaves the bench server running between runs.",
+        "- Local figures are loopback/unix-socket: a round trip costs ~0.1 ms here but ~1 ms or more "
+        "between a Vercel function and Neon, so the round-trip counts of §2 weigh more in production "
+        "than the local latencies of §3 suggest.",
+        "",
+    )
+    r.lines += body.lines
+    path = (RESULTS / "BENCHMARKS-quick.md") if quick() else (ROOT / "BENCHMARKS.md")
+    path.write_text("\n".join(r.lines).rstrip() + "\n")
+    return path
