@@ -1,15 +1,4 @@
-"""A loopback proxy in front of PostgreSQL that records what clients send: round trips and statements.
-
-It runs its own event loop in a daemon thread, so a synchronous test and an asyncio benchmark use it
-alike. Every frontend message after startup is recorded. Two readings of "round trip":
-
-- `round_trips()`: a point where the client stops and waits for the server: a simple-protocol Query
-  ('Q'), or an extended-protocol Sync ('S') or Flush ('H', which asyncpg sends after a Parse/Describe
-  to read the statement's description before binding). Counting them on the wire measures what a
-  request costs without trusting the client library's own account.
-- `flights()`: the messages a client sent before the server answered (a new flight starts at the
-  first message after server bytes arrived), each with the statement it carries.
-"""
+"""A loopback proxy in front of PostgreSQL that records what clients send: round trips and statements."""
 
 from __future__ import annotations
 
@@ -95,7 +84,16 @@ def _columns(columns: str) -> str:
 class RoundTripProxy:
     """Listens on 127.0.0.1:`port`; forwards each connection to the server behind `server_url`.
 
-    `server_url` is a PostgreSQL URL: a unix socket when its query has `host=/dir`, else TCP.
+    `server_url` is a PostgreSQL URL: a unix socket when its query has `host=/dir`, else TCP. The
+    proxy runs its own event loop in a daemon thread, so a synchronous test and an asyncio benchmark
+    use it alike. Every frontend message after startup is recorded; two readings of "round trip":
+
+    - `round_trips()`: a point where the client stops and waits for the server: a simple-protocol
+      Query ('Q'), or an extended-protocol Sync ('S') or Flush ('H', which asyncpg sends after a
+      Parse/Describe to read the statement's description before binding). Counting them on the wire
+      measures what a request costs without trusting the client library's own account.
+    - `flights()`: the messages a client sent before the server answered (a new flight starts at the
+      first message after server bytes arrived), each with the statement it carries.
     """
 
     def __init__(self, server_url: str) -> None:
