@@ -67,4 +67,4 @@ $(BENCH_STAMP): requirements.txt bench/requirements.txt
 
 .PHONY: bench
 bench: $(BENCH_STAMP)
-	BENCH_QUICK=$(BENCH_QUICK) $(BENCH_VENV)/bin/python bench/run.py $(BENCH_ARGS)
+	BENCH_QUICK=$(BENCH_QUICK) PYTHONPATH=$(CURDIR) $(BENCH_VENV)/bin/python -m bench.run $(BENCH_ARGS)
