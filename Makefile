@@ -27,9 +27,11 @@ test: $(PTH)
 	$(PY) -m pytest $(PYTEST_ARGS)
 	$(PY) -m pytest --via-pgbouncer $(PYTEST_ARGS)
 
+# ruff, then mypy --strict (mypy.ini) over everything that ships, deploys or serves locally.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy api lib scripts migrations devkit
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

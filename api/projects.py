@@ -1,5 +1,7 @@
 """Projects: GET/POST /api/projects, GET/PATCH/DELETE /api/projects/{id} (soft delete)."""
 
+from typing import Any
+
 from sqlalchemy import func, select, update
 
 from lib.core.pagination import matching, page_of
@@ -27,6 +29,10 @@ async def create_project(call: Call[ProjectCreate, None]) -> ProjectOut:
 
 
 async def get_project(call: Call[None, None]) -> ProjectOut:
+    return await _current(call)
+
+
+async def _current(call: Call[Any, Any]) -> ProjectOut:
     return ProjectOut.model_validate(await get_owned(call.db, Project, call.params["id"], call.me))
 
 
@@ -34,7 +40,7 @@ async def update_project(call: Call[ProjectUpdate, None]) -> ProjectOut:
     changes = call.body.changes()
     project_id = call.params["id"]
     if not changes:
-        return await get_project(call)
+        return await _current(call)
     call.report(fields=sorted(changes))
     statement = (
         update(Project).where(*owned(Project, project_id, call.me)).values(**changes).returning(Project)

@@ -71,6 +71,10 @@ async def create_synopsis(call: Call[SynopsisCreate, None]) -> SynopsisOut:
 
 
 async def get_synopsis(call: Call[None, None]) -> SynopsisOut:
+    return await _current(call)
+
+
+async def _current(call: Call[Any, Any]) -> SynopsisOut:
     return SynopsisOut.model_validate(await get_owned(call.db, Synopsis, call.params["id"], call.me))
 
 
@@ -78,7 +82,7 @@ async def update_synopsis(call: Call[SynopsisUpdate, None]) -> SynopsisOut:
     changes = call.body.changes()
     synopsis_id = call.params["id"]
     if not changes:
-        return await get_synopsis(call)
+        return await _current(call)
     call.report(fields=sorted(changes))
     to = changes.pop("status", None)
     feedback = changes.pop("feedback", None)  # the schema lets it through only with a review status

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from logging.config import fileConfig
+from typing import Any
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -28,7 +29,7 @@ def _migration_url() -> str:
     return url
 
 
-def _configure(connection: Connection | None = None, **kwargs: object) -> None:
+def _configure(connection: Connection | None = None, **kwargs: Any) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lib.assistant.idea_catalogue import COMPLEXITIES, MAX_STACK, builtin_ideas, refine_builtin
+from lib.assistant.idea_compose import MAX_STACK, MAX_TITLE, builtin_ideas
+from lib.assistant.idea_refine import refine_builtin
 from lib.assistant.provider import BUILTIN, PROVIDER, ProviderConfig, complete, provider_config
+from lib.core.limits import without_nul
 from lib.core.log import get_logger
 from lib.models.idea_generation_history import Idea
+from lib.models.statuses import COMPLEXITIES, Complexity, IdeaSource
 
 log = get_logger("ideas")
 
@@ -27,16 +30,8 @@ class GeneratedIdea:
     description: str
     tech_stack: list[str]
     complexity: str
-    source: Literal["provider", "builtin"]
+    source: IdeaSource
     model: str | None
-
-
-def _without_nul(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [_without_nul(item) for item in value]
-    return value
 
 
 class ProviderIdea(BaseModel):
@@ -44,17 +39,17 @@ class ProviderIdea(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    title: str = Field(min_length=3, max_length=200)
+    title: str = Field(min_length=3, max_length=MAX_TITLE)
     description: str = Field(min_length=10, max_length=5000)
     tech_stack: list[
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
     ] = Field(default_factory=list, max_length=MAX_STACK)
-    complexity: Literal["beginner", "intermediate", "advanced"] | None = None
+    complexity: Complexity | None = None
 
     @field_validator("*", mode="before")
     @classmethod
     def _clean(cls, value: Any) -> Any:
-        return _without_nul(value)  # PostgreSQL text cannot hold NUL
+        return without_nul(value)  # PostgreSQL text cannot hold NUL
 
     @field_validator("complexity", mode="before")
     @classmethod

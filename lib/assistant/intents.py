@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, get_args
+
+if TYPE_CHECKING:
+    from lib.models.statuses import Complexity  # a type only: no models imported at run time
 
 Intent = Literal[
     "idea_generation", "pricing", "synopsis_help", "meeting", "order_status", "greeting", "other"
 ]
-INTENTS: tuple[Intent, ...] = (
-    "idea_generation",
-    "pricing",
-    "synopsis_help",
-    "meeting",
-    "order_status",
-    "greeting",
-    "other",
-)
+INTENTS: tuple[Intent, ...] = get_args(Intent)
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -164,7 +159,7 @@ DOMAIN_WORDS: tuple[str, ...] = (
     "hr",
     "libraries",
 )
-_COMPLEXITY_WORDS = (
+_COMPLEXITY_WORDS: tuple[tuple[Complexity, re.Pattern[str]], ...] = (
     ("beginner", _rx(r"\b(beginners?|easy|simple|basic|first[- ]year|starter)\b")),
     ("advanced", _rx(r"\b(advanced|complex|challenging|hard|research[- ]level|cutting[- ]edge)\b")),
     ("intermediate", _rx(r"\b(intermediate|moderate|medium)\b")),
@@ -181,7 +176,7 @@ class IdeaRequest:
 
     category: str | None
     interests: list[str]
-    complexity: str | None
+    complexity: Complexity | None
     count: int | None
 
 

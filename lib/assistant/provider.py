@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.core import config
 from lib.core.db import release
+from lib.core.limits import without_nul
 from lib.core.log import get_logger
 
 log = get_logger("ai")
 
-PROVIDER, BUILTIN, FALLBACK = "provider", "builtin", "fallback"
+# Where an answer came from (`source` columns); an idea's is one of lib.models.statuses.IDEA_SOURCES.
+PROVIDER: Final = "provider"
+BUILTIN: Final = "builtin"
+FALLBACK: Final = "fallback"  # a chat reply: the provider is configured but failed
 MODEL_NAME_CHARS = 100  # the width of the `model` columns
 
 
@@ -71,4 +76,5 @@ async def complete(
     if not isinstance(content, str) or not content.strip():
         log.warning("ai_provider_failed", reason="empty_body")
         return None
-    return content.replace("\x00", "").strip()
+    text: str = without_nul(content)  # PostgreSQL text cannot hold NUL
+    return text.strip()

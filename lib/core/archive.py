@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import text
+from sqlalchemy import CursorResult, text
 
 from lib.core.db import session
 
@@ -54,7 +54,8 @@ async def archive_older_than(
     moved = batches = 0
     while time.monotonic() < deadline:
         async with session() as db:
-            count = (await db.execute(statement, {"days": days, "batch": batch_size})).rowcount
+            result = cast(CursorResult[Any], await db.execute(statement, {"days": days, "batch": batch_size}))
+            count = result.rowcount
         moved += count
         batches += 1
         if count < batch_size:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, TypeVar
 
 # A development-only key: never accepted when VERCEL_ENV=production.
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0123456789"
 MIN_SECRET_KEY_LENGTH = 32
 WEAK_SECRET_KEYS = frozenset({DEV_SECRET_KEY, "secret", "changeme", "change-me", "password"})
+
+
+ChoiceT = TypeVar("ChoiceT", bound=str)
 
 
 class ConfigError(RuntimeError):
@@ -86,11 +89,12 @@ def _float(env: dict[str, str], name: str, default: float, low: float, high: flo
     return value
 
 
-def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+def _choice(env: dict[str, str], name: str, default: ChoiceT, choices: tuple[ChoiceT, ...]) -> ChoiceT:
     value = (_text(env, name) or default).lower()
-    if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
-    return value
+    for choice in choices:
+        if choice == value:
+            return choice
+    raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
 
 
 def _secret_key(env: dict[str, str], production: bool) -> str:
@@ -127,15 +131,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         slow_query_ms=_int(env, "SLOW_QUERY_MS", 500, 0, 600_000),
         db_pool_size=_int(env, "DB_POOL_SIZE", 5, 1, 100),
         db_pool_recycle=_int(env, "DB_POOL_RECYCLE", 300, 1, 86_400),
-        db_pooler=_choice(env, "DB_POOLER", "auto", ("auto", "on", "off")),  # type: ignore[arg-type]
+        db_pooler=_choice(env, "DB_POOLER", "auto", ("auto", "on", "off")),
         db_connect_timeout=_float(env, "DB_CONNECT_TIMEOUT", 5.0, 0.1, 60.0),
         db_idle_ping_seconds=_float(env, "DB_IDLE_PING_SECONDS", 10.0, 0.0, 3600.0),
         log_level=_choice(
             env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error", "critical")
         ).upper(),
-        log_format=_choice(  # type: ignore[arg-type]
-            env, "LOG_FORMAT", "json" if on_vercel else "console", ("json", "console")
-        ),
+        log_format=_choice(env, "LOG_FORMAT", "json" if on_vercel else "console", ("json", "console")),
         vercel_env=vercel_env,
         access_token_minutes=_int(env, "ACCESS_TOKEN_MINUTES", 60, 1, 60 * 24 * 30),
         ai_api_url=_text(env, "AI_API_URL"),

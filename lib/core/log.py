@@ -6,6 +6,7 @@ import logging
 import re
 import sys
 import uuid
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -49,8 +50,9 @@ def redact(value: Any) -> Any:
     return value
 
 
-def _redact_processor(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    return redact(event_dict)
+def _redact_processor(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
+    redacted: dict[str, Any] = redact(dict(event_dict))
+    return redacted
 
 
 def configure_logging() -> None:

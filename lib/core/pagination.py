@@ -6,7 +6,7 @@ import base64
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Select, tuple_
@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lib.core.errors import field_error
 from lib.core.limits import is_db_id
 from lib.schemas.common import Page
+
+OutT = TypeVar("OutT", bound=BaseModel)
 
 
 def encode_cursor(moment: datetime, key: Any) -> str:
@@ -66,8 +68,9 @@ def matching(statement: Select[Any], model: Any, query: Any, *fields: str) -> Se
 
 
 async def page_of(
-    db: AsyncSession, statement: Select[Any], model: Any, out: type[BaseModel], query: Any
-) -> Page[Any]:
+    db: AsyncSession, statement: Select[Any], model: Any, out: type[OutT], query: Any
+) -> Page[OutT]:
     """One page of `statement` (newest first, from `query.cursor`), each row as an `out` model."""
     rows, next_cursor = await paginate(db, statement, model, limit=query.limit, cursor=query.cursor)
-    return Page[out](items=[out.model_validate(row) for row in rows], next_cursor=next_cursor)  # type: ignore[valid-type]
+    page = Page[out]  # type: ignore[valid-type]  # pydantic needs the concrete model to validate items
+    return page(items=[out.model_validate(row) for row in rows], next_cursor=next_cursor)

@@ -32,9 +32,10 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     from argon2.exceptions import InvalidHashError, VerificationError  # late, as in _hasher()
 
     try:
-        return _hasher().verify(password_hash or _dummy_hash(), password) and password_hash is not None
+        _hasher().verify(password_hash or _dummy_hash(), password)  # raises unless it matches
     except (VerificationError, InvalidHashError):
         return False
+    return password_hash is not None
 
 
 def needs_rehash(password_hash: str) -> bool:

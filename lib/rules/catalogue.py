@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import select, update
@@ -16,6 +16,8 @@ from lib.rules.ownership import label, not_found
 from lib.schemas.common import Page
 from lib.web.endpoints import Call
 
+OutT = TypeVar("OutT", bound=BaseModel)
+
 
 def _sees_inactive(call: Call[Any, Any]) -> bool:
     return call.user is not None and call.user.is_admin
@@ -25,7 +27,7 @@ def _name_taken(model: Any, name: Any) -> Conflict:
     return Conflict(f"A {label(model).lower()} named {name!r} already exists")
 
 
-async def list_items(call: Call[Any, Any], model: Any, out: type[BaseModel]) -> Page[Any]:
+async def list_items(call: Call[Any, Any], model: Any, out: type[OutT]) -> Page[OutT]:
     statement = select(model)
     # Anyone else asking for inactive items just gets the active ones: nothing to reveal.
     if not (call.query.include_inactive and _sees_inactive(call)):
@@ -33,7 +35,7 @@ async def list_items(call: Call[Any, Any], model: Any, out: type[BaseModel]) -> 
     return await page_of(call.db, statement, model, out, call.query)
 
 
-async def get_item(call: Call[Any, Any], model: Any, out: type[BaseModel]) -> Any:
+async def get_item(call: Call[Any, Any], model: Any, out: type[OutT]) -> OutT:
     item_id = call.params["id"]
     statement = select(model).where(model.id == item_id)
     if not _sees_inactive(call):
@@ -44,7 +46,7 @@ async def get_item(call: Call[Any, Any], model: Any, out: type[BaseModel]) -> An
     return out.model_validate(item)
 
 
-async def create_item(call: Call[Any, Any], model: Any, out: type[BaseModel]) -> Any:
+async def create_item(call: Call[Any, Any], model: Any, out: type[OutT]) -> OutT:
     # ON CONFLICT makes a duplicate name (even from a concurrent create) no row instead of an error.
     statement = (
         insert(model)
@@ -59,7 +61,7 @@ async def create_item(call: Call[Any, Any], model: Any, out: type[BaseModel]) ->
     return out.model_validate(item)
 
 
-async def update_item(call: Call[Any, Any], model: Any, out: type[BaseModel]) -> Any:
+async def update_item(call: Call[Any, Any], model: Any, out: type[OutT]) -> OutT:
     changes = call.body.changes()
     if not changes:
         return await get_item(call, model, out)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.core.errors import NotFound
 from lib.models.users import User
+
+RowT = TypeVar("RowT")
 
 
 def label(model: Any) -> str:
@@ -39,15 +41,17 @@ def not_found(model: Any, row_id: Any) -> NotFound:
 
 async def get_owned(
     db: AsyncSession,
-    model: Any,
+    model: type[RowT],
     row_id: int,
     user: User,
     *,
     admin_sees_all: bool = True,
     for_update: bool = False,
-) -> Any:
+) -> RowT:
     """Row `row_id` if `user` may see it, else 404 (never 403: existence is not revealed)."""
-    statement: Select[Any] = select(model).where(*owned(model, row_id, user, admin_sees_all=admin_sees_all))
+    statement: Select[tuple[RowT]] = select(model).where(
+        *owned(model, row_id, user, admin_sees_all=admin_sees_all)
+    )
     if for_update:
         statement = statement.with_for_update()
     row = await db.scalar(statement)

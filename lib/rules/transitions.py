@@ -9,13 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.core.errors import Conflict
 from lib.models.users import User
-from lib.rules.ownership import get_owned, label, owned
+from lib.rules.ownership import RowT, get_owned, label, owned
 from lib.rules.status_machines import StatusMachine
 
 
 async def transition(
     db: AsyncSession,
-    model: Any,
+    model: type[RowT],
     row_id: int,
     user: User,
     *,
@@ -24,23 +24,24 @@ async def transition(
     allowed_from: tuple[str, ...] = (),
     values: dict[str, Any] | None = None,
     admin_sees_all: bool = True,
-) -> Any:
+) -> RowT:
     """Move row `row_id` to status `to` as `machine` allows `user` (or from one of `allowed_from`).
 
     404 when `user` cannot see the row, 409 when it is in a status the move does not start from.
     """
     if machine is not None:
         allowed_from = machine.sources(to, admin=user.is_admin)
+    table: Any = model  # a mapped class: its columns are attributes the checker cannot see on type[RowT]
     statement = (
-        update(model)
-        .where(*owned(model, row_id, user, admin_sees_all=admin_sees_all), model.status.in_(allowed_from))
+        update(table)
+        .where(*owned(table, row_id, user, admin_sees_all=admin_sees_all), table.status.in_(allowed_from))
         .values(status=to, **(values or {}))
-        .returning(model)
+        .returning(table)
         # populate_existing: a row this session loaded earlier must show the new status.
         .execution_options(synchronize_session=False, populate_existing=True)
     )
-    row = await db.scalar(statement)
+    row: RowT | None = await db.scalar(statement)
     if row is not None:
         return row
-    current = await get_owned(db, model, row_id, user, admin_sees_all=admin_sees_all)  # 404 if unseen
+    current: Any = await get_owned(db, model, row_id, user, admin_sees_all=admin_sees_all)  # 404 if unseen
     raise Conflict(f"Cannot move {label(model).lower()} {row_id} from {current.status} to {to}")

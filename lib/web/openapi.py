@@ -102,7 +102,7 @@ def _error_statuses(endpoint: Endpoint) -> set[int]:
 
 def build_document(
     endpoints: list[Endpoint], *, title: str = "Launchpad API", version: str = "1.0.0"
-) -> dict:
+) -> dict[str, Any]:
     """OpenAPI 3.1 for `endpoints`: paths, parameters with limits, bodies, responses, errors, security."""
     models: list[tuple[type[BaseModel], Any]] = []
     for endpoint in endpoints:

@@ -43,9 +43,10 @@ def route(endpoint: Endpoint) -> Route:
         request.state.endpoint = endpoint
         params = _path_params(request)
         if not endpoint.database:
+            no_db: Any = None  # routes with database=False get no unit of work, by design
             bare: Call[Any, Any] = Call(
-                request=request, db=None, user=None, params=params, body=None, query=None
-            )  # type: ignore[arg-type]  # no unit of work by design
+                request=request, db=no_db, user=None, params=params, body=None, query=None
+            )
             return _respond(await endpoint.handler(bare), endpoint)
         single_write = endpoint.is_write and not endpoint.transaction
         # Reads and single-statement writes run without BEGIN/COMMIT; other writes are one transaction.
