@@ -1,93 +1,24 @@
-"""Orders: buying a plan at its current price, who sees what, and the order status machine."""
+"""Orders: buying a plan at its current price, and who sees which orders."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from lib.core.db import session
 from lib.models.activity_logs import ActivityLog
 from lib.models.orders import Order
 from lib.models.plans import Plan
-from tests.support import Account
-
-STATUSES = ("pending", "paid", "in_progress", "completed", "cancelled")
-ADMIN_ALLOWED = {
-    ("pending", "paid"),
-    ("paid", "in_progress"),
-    ("in_progress", "completed"),
-    ("pending", "cancelled"),
-    ("paid", "cancelled"),
-    ("in_progress", "cancelled"),
-}
-OWNER_ALLOWED = {("pending", "cancelled")}
-ORDER_KEYS = {
-    "id",
-    "user_id",
-    "plan_id",
-    "project_id",
-    "amount_cents",
-    "currency",
-    "status",
-    "created_at",
-    "updated_at",
-}
-
-
-async def make_plan(
-    name: str = "Basic", price_cents: int = 49_900, currency: str = "INR", is_active: bool = True
-) -> int:
-    async with session() as db:
-        plan = Plan(name=name, price_cents=price_cents, currency=currency, is_active=is_active)
-        db.add(plan)
-        await db.flush()
-        return plan.id
-
-
-@pytest.fixture
-async def plan_id(client: httpx.AsyncClient) -> int:
-    return await make_plan()
-
-
-async def make_project(client: httpx.AsyncClient, account: Account, title: str = "Smart farm") -> int:
-    response = await client.post(
-        "/api/projects", json={"title": title, "category": "iot"}, headers=account.headers
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
-
-
-async def make_order(client: httpx.AsyncClient, account: Account, plan_id: int, **extra: Any) -> dict:
-    response = await client.post("/api/orders", json={"plan_id": plan_id, **extra}, headers=account.headers)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def order_row(order_id: int) -> Order | None:
-    async with session() as db:
-        return await db.get(Order, order_id)
-
-
-async def order_count() -> int:
-    async with session() as db:
-        return len((await db.scalars(select(Order.id))).all())
-
-
-async def set_status(order_id: int, status: str) -> None:
-    async with session() as db:
-        await db.execute(update(Order).where(Order.id == order_id).values(status=status))
-
-
-def error_locs(response: httpx.Response) -> set[tuple[Any, ...]]:
-    assert response.status_code == 422, response.text
-    error = response.json()["error"]
-    assert error["code"] == "validation_error"
-    return {tuple(item["loc"]) for item in error["details"]}
-
+from tests.functions.orders_support import (
+    ORDER_KEYS,
+    make_order,
+    order_count,
+    order_row,
+)
+from tests.support import Account, error_locs, force_status, make_plan, make_project
 
 # --- create ---------------------------------------------------------------------------------------
 
@@ -263,7 +194,7 @@ async def test_list_filters_by_status_and_project(
     project_id = await make_project(client, alice)
     first = await make_order(client, alice, plan_id, project_id=project_id)
     second = await make_order(client, alice, plan_id)
-    await set_status(first["id"], "cancelled")
+    await force_status(Order, first["id"], "cancelled")
 
     response = await client.get("/api/orders", params={"status": "cancelled"}, headers=alice.headers)
     assert [item["id"] for item in response.json()["items"]] == [first["id"]]
@@ -315,189 +246,3 @@ async def test_list_validation(
 ) -> None:
     response = await client.get("/api/orders", params=params, headers=alice.headers)
     assert loc in error_locs(response)
-
-
-# --- the status machine ---------------------------------------------------------------------------
-
-TRANSITIONS = [
-    pytest.param(
-        actor,
-        source,
-        target,
-        200 if (source, target) in allowed else 409,
-        id=f"{actor}:{source}->{target}",
-    )
-    for actor, allowed in (("admin", ADMIN_ALLOWED), ("owner", OWNER_ALLOWED))
-    for source in STATUSES
-    for target in STATUSES
-]
-
-
-@pytest.mark.parametrize(("actor", "source", "target", "expected"), TRANSITIONS)
-async def test_transition_table(
-    client: httpx.AsyncClient,
-    alice: Account,
-    admin: Account,
-    plan_id: int,
-    actor: str,
-    source: str,
-    target: str,
-    expected: int,
-) -> None:
-    caller = {"admin": admin, "owner": alice}[actor]
-    order = await make_order(client, alice, plan_id)
-    await set_status(order["id"], source)
-
-    response = await client.patch(
-        f"/api/orders/{order['id']}", json={"status": target}, headers=caller.headers
-    )
-
-    assert response.status_code == expected, response.text
-    row = await order_row(order["id"])
-    assert row is not None
-    if expected == 200:
-        body = response.json()
-        assert body["status"] == target and body["id"] == order["id"]
-        assert body["amount_cents"] == order["amount_cents"]
-        assert row.status == target
-        assert row.updated_at >= row.created_at
-    else:
-        error = response.json()["error"]
-        assert error["code"] == "conflict"
-        assert error["message"] == f"Cannot move order {order['id']} from {source} to {target}"
-        assert row.status == source
-    async with session() as db:
-        log = await db.scalar(select(ActivityLog).where(ActivityLog.action == "update_order_status"))
-    assert log is not None
-    assert (log.user_id, log.entity_type, log.entity_id) == (caller.id, "order", str(order["id"]))
-    assert log.status == ("success" if expected == 200 else "failed")
-    assert log.details == {"status": target}
-
-
-async def test_admin_walks_an_order_to_completion(
-    client: httpx.AsyncClient, alice: Account, admin: Account, plan_id: int
-) -> None:
-    order = await make_order(client, alice, plan_id)
-    for target in ("paid", "in_progress", "completed"):
-        response = await client.patch(
-            f"/api/orders/{order['id']}", json={"status": target}, headers=admin.headers
-        )
-        assert response.status_code == 200 and response.json()["status"] == target
-    row = await order_row(order["id"])
-    assert row is not None and row.status == "completed"
-
-
-async def test_admin_own_order_follows_admin_rules(
-    client: httpx.AsyncClient, admin: Account, plan_id: int
-) -> None:
-    order = await make_order(client, admin, plan_id)
-    response = await client.patch(
-        f"/api/orders/{order['id']}", json={"status": "paid"}, headers=admin.headers
-    )
-    assert response.status_code == 200 and response.json()["status"] == "paid"
-
-
-@pytest.mark.parametrize("target", STATUSES)
-async def test_another_users_order_is_404_and_unchanged(
-    client: httpx.AsyncClient, alice: Account, bob: Account, plan_id: int, target: str
-) -> None:
-    order = await make_order(client, alice, plan_id)
-    response = await client.patch(f"/api/orders/{order['id']}", json={"status": target}, headers=bob.headers)
-    assert response.status_code == 404, response.text
-    assert response.json()["error"]["code"] == "not_found"
-    row = await order_row(order["id"])
-    assert row is not None and row.status == "pending"
-
-
-async def test_patch_unknown_order_is_404(client: httpx.AsyncClient, admin: Account) -> None:
-    response = await client.patch("/api/orders/424242", json={"status": "paid"}, headers=admin.headers)
-    assert response.status_code == 404
-
-
-@pytest.mark.parametrize(
-    ("body", "loc"),
-    [
-        ({}, ("body", "status")),
-        ({"status": None}, ("body", "status")),
-        ({"status": "shipped"}, ("body", "status")),
-        ({"status": 3}, ("body", "status")),
-        ({"status": "paid", "amount_cents": 0}, ("body", "amount_cents")),
-    ],
-)
-async def test_patch_validation(
-    client: httpx.AsyncClient, alice: Account, admin: Account, plan_id: int, body: dict, loc: tuple
-) -> None:
-    order = await make_order(client, alice, plan_id)
-    response = await client.patch(f"/api/orders/{order['id']}", json=body, headers=admin.headers)
-    assert loc in error_locs(response)
-    row = await order_row(order["id"])
-    assert row is not None and (row.status, row.amount_cents) == ("pending", 49_900)
-
-
-@pytest.mark.parametrize("round_", range(5))
-async def test_concurrent_transitions_one_wins(
-    client: httpx.AsyncClient, alice: Account, admin: Account, plan_id: int, round_: int
-) -> None:
-    order = await make_order(client, alice, plan_id)
-    url = f"/api/orders/{order['id']}"
-    # Both moves are legal from `pending`; whichever commits first makes the other illegal.
-    paid, cancelled = await asyncio.gather(
-        client.patch(url, json={"status": "paid"}, headers=admin.headers),
-        client.patch(url, json={"status": "cancelled"}, headers=alice.headers),
-    )
-    statuses = sorted([paid.status_code, cancelled.status_code])
-    assert statuses == [200, 409], (paid.text, cancelled.text)
-    winner = paid if paid.status_code == 200 else cancelled
-    loser = cancelled if winner is paid else paid
-    assert loser.json()["error"]["code"] == "conflict"
-    row = await order_row(order["id"])
-    assert row is not None and row.status == winner.json()["status"]
-
-
-async def test_concurrent_identical_transitions_one_wins(
-    client: httpx.AsyncClient, alice: Account, admin: Account, plan_id: int
-) -> None:
-    order = await make_order(client, alice, plan_id)
-    url = f"/api/orders/{order['id']}"
-    responses = await asyncio.gather(
-        *(client.patch(url, json={"status": "paid"}, headers=admin.headers) for _ in range(2))
-    )
-    assert sorted(r.status_code for r in responses) == [200, 409]
-    row = await order_row(order["id"])
-    assert row is not None and row.status == "paid"
-
-
-async def _wait_for_lock_waiters(count: int) -> None:
-    for _ in range(250):
-        # A new transaction each time: pg_stat_activity is a snapshot within one.
-        async with session() as db:
-            waiting = await db.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE wait_event_type = 'Lock' AND query ILIKE 'UPDATE orders%'"
-                )
-            )
-        if waiting >= count:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"expected {count} UPDATEs waiting on the order's row lock")
-
-
-async def test_transitions_waiting_on_one_row_one_wins(
-    client: httpx.AsyncClient, alice: Account, admin: Account, plan_id: int
-) -> None:
-    order = await make_order(client, alice, plan_id)
-    url = f"/api/orders/{order['id']}"
-    # Hold the row so both requests are surely in flight at once, queued on the same lock.
-    async with session() as blocker:
-        await blocker.execute(select(Order.id).where(Order.id == order["id"]).with_for_update())
-        requests = asyncio.gather(
-            client.patch(url, json={"status": "cancelled"}, headers=alice.headers),
-            client.patch(url, json={"status": "paid"}, headers=admin.headers),
-        )
-        await _wait_for_lock_waiters(2)
-    responses = await requests
-    assert sorted(r.status_code for r in responses) == [200, 409]
-    winner = next(r for r in responses if r.status_code == 200)
-    row = await order_row(order["id"])
-    assert row is not None and row.status == winner.json()["status"]
