@@ -7,6 +7,7 @@ import re
 import struct
 import threading
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -219,7 +220,7 @@ class RoundTripProxy:
             await asyncio.gather(downstream, return_exceptions=True)
             writer.close()
 
-    def _track(self, coroutine: Any) -> asyncio.Task[Any]:
+    def _track(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """A task `close()` cancels if it is still running then."""
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)

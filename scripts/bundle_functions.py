@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.parser import HeaderParser
 from pathlib import Path
+from typing import Any
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -19,7 +20,7 @@ class Function:
 
     name: str
     directory: Path
-    config: dict
+    config: dict[str, Any]
     files: dict[str, Path] = field(default_factory=dict)
 
     @property
@@ -28,7 +29,7 @@ class Function:
 
     def distributions(self) -> dict[str, str]:
         """Top-level `_vendor` distributions: canonical name -> version, from their METADATA."""
-        found = {}
+        found: dict[str, str] = {}
         for bundle_path, source in self.files.items():
             if re.fullmatch(r"_vendor/[^/]+\.dist-info/METADATA", bundle_path):
                 meta = HeaderParser().parsestr(source.read_text(errors="replace"))
@@ -61,7 +62,7 @@ def load_functions(project: Path) -> list[Function]:
 
 def pins(path: Path) -> dict[str, str]:
     """`name==version` lines of a requirements file (its `-r` includes are not followed)."""
-    found = {}
+    found: dict[str, str] = {}
     for line in path.read_text().splitlines():
         line = line.split("#")[0].strip()
         if line and not line.startswith("-"):
