@@ -49,10 +49,6 @@ class Settings:
     chatbot_retention_days: int | None
 
     @property
-    def is_production(self) -> bool:
-        return self.vercel_env == "production"
-
-    @property
     def migration_url(self) -> str | None:
         """The direct (unpooled) URL migrations must use, falling back to the pooled one."""
         return self.database_url_unpooled or self.database_url
