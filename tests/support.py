@@ -151,6 +151,28 @@ async def activity_rows(**filters: object) -> list[Any]:
         return list((await db.scalars(statement)).all())
 
 
+async def wait_for_lock_waiters(table: str, count: int) -> None:
+    """Wait (5 s at most) until `count` UPDATEs of `table` are blocked on a row lock."""
+    from sqlalchemy import text
+
+    from lib.core.db import session
+
+    for _ in range(250):
+        # A new transaction each time: pg_stat_activity is a snapshot within one.
+        async with session() as db:
+            waiting = await db.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND query ILIKE :update"
+                ),
+                {"update": f"UPDATE {table}%"},
+            )
+        if waiting >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"expected {count} UPDATEs waiting on a row lock of {table}")
+
+
 # --- the `make dev` server as a subprocess --------------------------------------------------------
 
 # What a subprocess must not inherit from a `--via-pgbouncer` run: it picks its own target.

@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from lib.core.db import session
 from lib.models.activity_logs import ActivityLog
@@ -18,7 +18,7 @@ from tests.functions.orders_support import (
     make_order,
     order_row,
 )
-from tests.support import Account, error_locs, force_status
+from tests.support import Account, error_locs, force_status, wait_for_lock_waiters
 
 # --- the status machine ---------------------------------------------------------------------------
 
@@ -171,22 +171,6 @@ async def test_concurrent_identical_transitions_one_wins(
     assert row is not None and row.status == "paid"
 
 
-async def _wait_for_lock_waiters(count: int) -> None:
-    for _ in range(250):
-        # A new transaction each time: pg_stat_activity is a snapshot within one.
-        async with session() as db:
-            waiting = await db.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE wait_event_type = 'Lock' AND query ILIKE 'UPDATE orders%'"
-                )
-            )
-        if waiting >= count:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"expected {count} UPDATEs waiting on the order's row lock")
-
-
 async def test_transitions_waiting_on_one_row_one_wins(
     client: httpx.AsyncClient, alice: Account, admin: Account, plan_id: int
 ) -> None:
@@ -199,7 +183,7 @@ async def test_transitions_waiting_on_one_row_one_wins(
             client.patch(url, json={"status": "cancelled"}, headers=alice.headers),
             client.patch(url, json={"status": "paid"}, headers=admin.headers),
         )
-        await _wait_for_lock_waiters(2)
+        await wait_for_lock_waiters("orders", 2)
     responses = await requests
     assert sorted(r.status_code for r in responses) == [200, 409]
     winner = next(r for r in responses if r.status_code == 200)
