@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from collections.abc import Callable
 
 import httpx
 import pytest
@@ -15,29 +13,9 @@ from lib.assistant.idea_catalogue import CATALOGUE
 from lib.core.db import session
 from lib.models.activity_logs import ActivityLog
 from lib.models.idea_generation_history import Idea
+from tests.functions.ai_support import AI_KEY, AI_MODEL, AI_URL, completion
 
-AI_URL = "https://ai.example.test/v1/chat/completions"
-AI_KEY = "sk-test-provider-key-ideas"
-AI_MODEL = "test-model-ideas"
 CATEGORIES = ["ml", "iot", "web", "mobile", "blockchain", "cloud", "security", "data"]
-
-
-@pytest.fixture
-def use_provider(client, monkeypatch) -> Callable[[], None]:  # type: ignore[no-untyped-def]
-    """Call it to configure the AI provider for the rest of the test (settings swapped on lib.core.config)."""
-    from lib.core import config
-
-    def enable() -> None:
-        settings = dataclasses.replace(
-            config.get_settings(), ai_api_url=AI_URL, ai_api_key=AI_KEY, ai_model=AI_MODEL
-        )
-        monkeypatch.setattr(config, "get_settings", lambda: settings)
-
-    return enable
-
-
-def completion(content: str) -> httpx.Response:
-    return httpx.Response(200, json={"choices": [{"message": {"role": "assistant", "content": content}}]})
 
 
 def provider_idea(title: str, complexity: str | None = "intermediate") -> dict:
