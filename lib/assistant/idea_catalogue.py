@@ -98,7 +98,7 @@ def parse_catalogue(data: object) -> Catalogue:
         where = f"aliases.{alias}"
         if _slug(alias, where) in categories:
             _fail(where, "is a category itself")
-        if target not in categories:
+        if not isinstance(target, str) or target not in categories:
             _fail(where, f"{target!r} is not a category")
         aliases[alias] = target
     technologies = _texts(top["technologies"], "technologies")
@@ -113,7 +113,7 @@ def parse_catalogue(data: object) -> Catalogue:
             _fail(where, "must be lower case, single-spaced and not empty")
         if spelling in tech_names:
             _fail(where, "is already a technology's name")
-        if name not in technologies:
+        if not isinstance(name, str) or name not in technologies:
             _fail(where, f"{name!r} is not in technologies")
         tech_names[spelling] = name
     standalone_only = frozenset(_texts(top["standalone_only"], "standalone_only"))
