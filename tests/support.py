@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import functools
+import json
 import os
 import socket
 import subprocess
@@ -89,6 +91,11 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, 
     assert body["error"]["request_id"] == response.headers["x-request-id"]
     error: dict[str, Any] = body["error"]
     return error
+
+
+def cursor_of(value: Any) -> str:
+    """A cursor in the server's encoding (urlsafe base64 of JSON, unpadded) around any JSON value."""
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
 
 def error_locs(response: httpx.Response) -> list[tuple[Any, ...]]:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.functions.projects_support import create, listed
-from tests.support import Account, error_locs
+from tests.support import Account, cursor_of, error_locs
 
 # --- pagination -----------------------------------------------------------------------------------
 
@@ -61,10 +61,6 @@ async def test_new_projects_between_pages_neither_duplicate_nor_skip(
     assert third["next_cursor"] is None
     # A fresh first page starts with what was added meanwhile.
     assert [item["id"] for item in (await page(client, alice, limit=3))["items"]] == newer[::-1]
-
-
-def cursor_of(value: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
 
 @pytest.mark.parametrize(

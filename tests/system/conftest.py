@@ -1,14 +1,16 @@
-"""Fixtures of the system tests: the throwaway PostgreSQL the database-fault scenarios stop and start."""
+"""Fixtures of the system tests: a throwaway PostgreSQL for the fault scenarios, the bad-input guard."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from tests.system.bad_input_support import row_counts
 from tests.system.faults_support import FAULTS_DB, Throwaway, migrate
 
 
@@ -41,3 +43,11 @@ def throwaway() -> Iterator[Throwaway]:
             handle.cleanup()
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+async def unchanged(client: httpx.AsyncClient, alice, admin) -> AsyncIterator[None]:  # type: ignore[no-untyped-def]
+    """Asserts, after the test, that no data table gained or lost a row."""
+    before = await row_counts()
+    yield
+    assert await row_counts() == before
