@@ -10,18 +10,10 @@ from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
 from lib.core.db import session
-from lib.models.activity_logs import ActivityLog
 from lib.models.projects import Project
 from lib.web.app import create_app
 from lib.web.endpoints import Call, post
-
-
-async def activity_rows(**filters: object) -> list[ActivityLog]:
-    async with session() as db:
-        statement = select(ActivityLog).order_by(ActivityLog.id)
-        for name, value in filters.items():
-            statement = statement.where(getattr(ActivityLog, name) == value)
-        return list((await db.scalars(statement)).all())
+from tests.support import activity_rows
 
 
 async def test_write_records_request_metadata(client: httpx.AsyncClient, alice) -> None:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from devkit.processes import PYTHON, subprocess_env
 from lib.web.app import create_app
 from lib.web.endpoints import Call, post
+from tests.support import assert_error
 
 
 class Thing(BaseModel):
@@ -38,17 +39,6 @@ async def app_client(database_url: str, db_clean):  # type: ignore[no-untyped-de
     )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
         yield http
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details", "request_id"}
-    assert body["error"]["code"] == code
-    assert body["error"]["request_id"] and body["error"]["request_id"] == response.headers["x-request-id"]
-    return body["error"]
 
 
 async def test_unknown_path_is_404(client: httpx.AsyncClient) -> None:

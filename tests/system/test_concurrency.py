@@ -17,8 +17,7 @@ from sqlalchemy import text
 
 from lib.core.config import get_settings
 from lib.core.db import session
-from lib.models.plans import Plan
-from tests.support import Account, create_account
+from tests.support import Account, create_account, make_plan
 
 WRITERS = 50
 
@@ -62,14 +61,6 @@ def report(capsys: pytest.CaptureFixture[str], what: str, counts: Counter[int], 
             f"\n[concurrency] {what}: {dict(counts)} in {seconds:.2f} s "
             f"(pool {settings.db_pool_size}, wait {settings.db_connect_timeout:g} s)"
         )
-
-
-async def make_plan(name: str) -> int:
-    async with session() as db:
-        plan = Plan(name=name, price_cents=49_900, currency="INR")
-        db.add(plan)
-        await db.flush()
-        return plan.id
 
 
 def body_for(kind: str, i: int, plan_id: int | None) -> tuple[str, dict[str, Any]]:
