@@ -15,15 +15,16 @@ def start_server(data_dir: Path, cleanup_mode: str | None = None) -> Any:
 
     `cleanup_mode="stop"` stops it when the last process using it exits.
     """
-    import pgserver  # dev-only dependency, never imported by a function
+    from pgserver.postgres_server import get_server  # dev-only dependency, never imported by a function
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    return pgserver.get_server(str(data_dir), cleanup_mode=cleanup_mode)
+    return get_server(str(data_dir), cleanup_mode=cleanup_mode)
 
 
 def ensure_server(data_dir: Path) -> str:
     """Start the embedded PostgreSQL in `data_dir` if it is not running; return its base URL."""
-    return start_server(data_dir).get_uri()
+    uri: str = start_server(data_dir).get_uri()
+    return uri
 
 
 def database_url(base_url: str, name: str) -> str:

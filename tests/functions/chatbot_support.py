@@ -10,9 +10,10 @@ from sqlalchemy import select
 from lib.core.db import session
 from lib.models.chatbot_history import ChatbotMessage
 from lib.models.plans import Plan
+from tests.support import Account
 
 
-async def chat(client: httpx.AsyncClient, account, message: str, **extra: object) -> httpx.Response:  # type: ignore[no-untyped-def]
+async def chat(client: httpx.AsyncClient, account: Account, message: str, **extra: object) -> httpx.Response:
     return await client.post("/api/chatbot", json={"message": message, **extra}, headers=account.headers)
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from lib.core.db import session
 from lib.models.idea_generation_history import Idea
+from tests.support import Account
 
 CATEGORIES = ["ml", "iot", "web", "mobile", "blockchain", "cloud", "security", "data"]
 
@@ -22,7 +23,7 @@ def provider_idea(title: str, complexity: str | None = "intermediate") -> dict:
     return idea
 
 
-async def generate(client: httpx.AsyncClient, account, **payload: object) -> httpx.Response:  # type: ignore[no-untyped-def]
+async def generate(client: httpx.AsyncClient, account: Account, **payload: object) -> httpx.Response:
     body = {"category": "ml", "interests": ["healthcare"], **payload}
     return await client.post("/api/ideas/generate", json=body, headers=account.headers)
 

@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import text
 
 from lib.core.db import session
-from tests.support import assert_error
+from tests.support import Account, assert_error
 
 # The tables a request writes data to (the activity log and rate-limit buckets record failures too).
 DATA_TABLES = (
@@ -46,7 +46,7 @@ async def row_counts() -> dict[str, int]:
     return dict(zip(DATA_TABLES, counts, strict=True))
 
 
-async def create_project(client: httpx.AsyncClient, account, **fields: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+async def create_project(client: httpx.AsyncClient, account: Account, **fields: Any) -> dict[str, Any]:
     response = await client.post("/api/projects", json={**VALID_PROJECT, **fields}, headers=account.headers)
     assert response.status_code == 201, response.text
     return response.json()

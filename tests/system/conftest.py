@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support import Account
 from tests.system.bad_input_support import row_counts
 from tests.system.faults_support import FAULTS_DB, Throwaway, migrate
 
@@ -46,7 +47,7 @@ def throwaway() -> Iterator[Throwaway]:
 
 
 @pytest.fixture
-async def unchanged(client: httpx.AsyncClient, alice, admin) -> AsyncIterator[None]:  # type: ignore[no-untyped-def]
+async def unchanged(client: httpx.AsyncClient, alice: Account, admin: Account) -> AsyncIterator[None]:
     """Asserts, after the test, that no data table gained or lost a row."""
     before = await row_counts()
     yield
