@@ -6,7 +6,7 @@ PTH := $(VENV)/lib/python3.12/site-packages/launchpad.pth
 # Python 3.12 (Vercel's runtime): on PATH, or pyenv's (.python-version pins it for `python` too).
 PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12; do command -v $$p >/dev/null 2>&1 && { echo $$p; exit; }; done; echo python3)
 
-.PHONY: dev test lint format migrate seed clean vercel-build
+.PHONY: dev test lint format migrate seed clean vercel-build vercel-dev
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
@@ -24,11 +24,12 @@ dev: $(PTH)
 # The suite runs twice: direct, then with every function behind a transaction-mode
 # PgBouncer as on Neon's pooled URL (skipped with a reason where pgbouncer is missing; fails in CI).
 test: $(PTH)
+	@test -x node_modules/.bin/vercel || npm ci --no-audit --no-fund
 	$(PY) -m pytest $(PYTEST_ARGS)
 	$(PY) -m pytest --via-pgbouncer $(PYTEST_ARGS)
 
 # ruff, then mypy --strict (mypy.ini) over everything that ships, deploys or serves locally.
-lint: $(STAMP)
+lint: $(PTH)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy api lib scripts migrations devkit
@@ -43,6 +44,12 @@ format: $(STAMP)
 vercel-build: $(PTH)
 	@test -x node_modules/.bin/vercel || npm ci --no-audit --no-fund
 	$(PY) scripts/bundle_report.py --build
+
+# `vercel dev` (the pinned CLI) offline: database as for `make dev`, Vercel's REST API stubbed (no login),
+# uv and Python 3.12 from the venv. Slower than `make dev`: each function builds on its first request.
+vercel-dev: $(PTH)
+	@test -x node_modules/.bin/vercel || npm ci --no-audit --no-fund
+	$(PY) scripts/vercel_dev.py
 
 migrate: $(PTH)
 	$(PY) scripts/migrate.py

@@ -231,7 +231,7 @@ async function main() {
   const config = JSON.parse(readFileSync(args.config, 'utf8'));
   const routingUtils = require('@vercel/routing-utils');
   const report = {
-    versions: Object.fromEntries(['vercel', '@vercel/routing-utils', '@vercel/build-utils', 'ajv'].map((name) => [name, packageVersion(name)])),
+    versions: Object.fromEntries(Object.keys(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).devDependencies).map((name) => [name, packageVersion(name)])),
     config: path.relative(process.cwd(), args.config) || args.config,
     checks: await validate(config, args.root),
   };

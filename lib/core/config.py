@@ -139,7 +139,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         ai_api_url=_text(env, "AI_API_URL"),
         ai_api_key=_text(env, "AI_API_KEY"),
         ai_model=_text(env, "AI_MODEL"),
-        # Below the functions' 10 s maxDuration (vercel.json): a slow provider must leave time to fall back.
+        # A person waits for this: at most 9 s, then the built-in answer (far inside Vercel's default
+        # 300 s function limit, which vercel.json no longer lowers: `vercel dev` rejects per-function limits).
         ai_timeout_seconds=_float(env, "AI_TIMEOUT_SECONDS", 8.0, 0.1, 9.0),
         cron_secret=_text(env, "CRON_SECRET"),
         activity_retention_days=_int(env, "ACTIVITY_RETENTION_DAYS", 90, 1, 36_500),

@@ -108,7 +108,7 @@ class Endpoint:
     database: bool = True  # False: the handler needs no transaction (and works without a database)
     # False for a write whose handler issues exactly one writing statement: PostgreSQL makes that
     # statement atomic by itself, so BEGIN/COMMIT (two round trips) would buy nothing. The runner
-    # fails a request that issues a second write on such a route (lib/web/single_write.py).
+    # fails a request that issues a second write on such a route (the guard in lib/core/db_events.py).
     transaction: bool = True
     body: type[BaseModel] | None = field(init=False)
     query: type[BaseModel] | None = field(init=False)
