@@ -1,11 +1,9 @@
 """GET /api/openapi.json and GET /api/docs: the API described from every function's route table."""
 
-import html
 import json
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from starlette.responses import HTMLResponse, Response
 
@@ -34,41 +32,50 @@ async def openapi_json(call: Call[None, None]) -> Response:
     return Response(document(), media_type="application/json")
 
 
-def _schema_text(schema: Any) -> str:
-    return html.escape(json.dumps(schema, indent=1)) if schema else ""
+# The page is a shell: Swagger UI (vendored in public/api-docs/ by scripts/vendor_swagger_ui.py, served by
+# Vercel's CDN, or by devkit/dispatcher.py under `make dev`) renders /api/openapi.json in the browser.
+# Nothing on it comes from another origin, and no inline script runs: public/api-docs/init.js configures it.
+ASSETS = "/api-docs"
+PAGE = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Launchpad API reference</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="{ASSETS}/swagger-ui.css">
+</head>
+<body>
+<noscript><p>This reference needs JavaScript. The API is described by
+<a href="/api/openapi.json">/api/openapi.json</a> (OpenAPI 3.1).</p></noscript>
+<div id="swagger-ui" data-openapi-url="/api/openapi.json"></div>
+<script src="{ASSETS}/swagger-ui-bundle.js"></script>
+<script src="{ASSETS}/init.js"></script>
+</body>
+</html>
+""".encode()
+# What Swagger UI needs and nothing more: its script and stylesheet from this origin, fetch() to this
+# origin only (the document, "Try it out") and the data: images its stylesheet inlines (icons). No
+# 'unsafe-inline' for styles: React sets its style attributes through the CSSOM, which CSP allows, and
+# no 'unsafe-eval': the bundle's Function("return this") fallbacks never run in a browser with
+# globalThis (tests/system/test_api_reference_page.py fails on any CSP violation).
+CSP = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    )
+)
+PAGE_HEADERS = {"content-security-policy": CSP}
 
 
 async def docs(call: Call[None, None]) -> HTMLResponse:
-    spec = json.loads(document())
-    rows = []
-    for path, operations in spec["paths"].items():
-        for method, op in operations.items():
-            params = ", ".join(
-                f"{p['name']} ({p['in']}{', required' if p.get('required') else ''})"
-                for p in op["parameters"]
-            )
-            body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
-            auth = "bearer" if op.get("security") and op["security"][-1] else "none"
-            rows.append(
-                f"<tr><td><code>{method.upper()}</code></td><td><code>{html.escape(path)}</code></td>"
-                f"<td>{html.escape(op['summary'])}</td><td>{auth}</td><td>{html.escape(params)}</td>"
-                f"<td><pre>{_schema_text(body)}</pre></td><td>{', '.join(op['responses'])}</td></tr>"
-            )
-    schemas = "".join(
-        f"<h3 id='{html.escape(name)}'>{html.escape(name)}</h3><pre>{_schema_text(schema)}</pre>"
-        for name, schema in spec["components"]["schemas"].items()
-    )
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Launchpad API docs</title>"
-        "<style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:4px;vertical-align:top}pre{margin:0;font-size:12px}</style>"
-        "</head><body><h1>Launchpad API</h1><p>Machine-readable: "
-        "<a href='/api/openapi.json'>/api/openapi.json</a>. "
-        "Errors always have the <a href='#Error'>Error</a> shape.</p>"
-        "<table><tr><th>method</th><th>path</th><th>summary</th><th>auth</th><th>parameters</th>"
-        f"<th>body</th><th>responses</th></tr>{''.join(rows)}</table><h2>Schemas</h2>{schemas}</body></html>"
-    )
-    return HTMLResponse(page)
+    return HTMLResponse(PAGE, headers=PAGE_HEADERS)
 
 
 ENDPOINTS = [

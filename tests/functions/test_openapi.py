@@ -62,10 +62,17 @@ async def test_operations_carry_limits_security_and_error_shapes(spec: dict) -> 
 
 
 async def test_docs_page_renders_offline(client: httpx.AsyncClient) -> None:
+    """Swagger UI on /api/openapi.json from this origin's files (in Chromium: test_api_reference_page)."""
     response = await client.get("/api/docs")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
-    assert "/api/projects/{id}" in response.text
+    assert 'data-openapi-url="/api/openapi.json"' in response.text
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", response.text)  # no CDN assets
+    assets = re.findall(r"""(?:src|href)=["'](/[^"']*)""", response.text)
+    assert {"/api-docs/swagger-ui-bundle.js", "/api-docs/swagger-ui.css", "/api-docs/init.js"} <= set(assets)
+    for asset in assets:  # each served here (public/, as Vercel's CDN serves it), none from elsewhere
+        assert (await client.get(asset)).status_code == 200, asset
+    assert not re.search(r"<script(?![^>]*\ssrc=)", response.text)  # no inline script: the CSP refuses it
+    assert "script-src 'self';" in response.headers["content-security-policy"]
 
 
 PROBE = """
