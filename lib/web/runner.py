@@ -33,12 +33,6 @@ def route(endpoint: Endpoint) -> Route:
     """The Starlette route of one row. Failures propagate to the request context, the one error path."""
 
     async def run(request: Request) -> Response:
-        # Late imports, each measured: SQLAlchemy and the engine (about 370 ms) only for routes that
-        # use the database (openapi never does); token checks (26 ms) only for non-public routes;
-        # the activity writer (84 ms) only once a write or failure happens, so a read's cold start
-        # never pays for it.
-        from lib.core.db import session
-
         started = time.perf_counter()
         request.state.endpoint = endpoint
         params = _path_params(request)
@@ -48,6 +42,12 @@ def route(endpoint: Endpoint) -> Route:
                 request=request, db=no_db, user=None, params=params, body=None, query=None
             )
             return _respond(await endpoint.handler(bare), endpoint)
+        # Late imports, each measured: SQLAlchemy and the engine (about 370 ms) only for routes that
+        # use the database (the docs page never does); token checks (26 ms) only for non-public
+        # routes; the activity writer (84 ms) only once a write or failure happens, so a read's cold
+        # start never pays for it.
+        from lib.core.db import session
+
         single_write = endpoint.is_write and not endpoint.transaction
         # Reads and single-statement writes run without BEGIN/COMMIT; other writes are one transaction.
         async with session(autocommit=not endpoint.is_write or single_write, single_write=single_write) as db:
