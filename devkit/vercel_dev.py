@@ -37,17 +37,21 @@ def copy_work_tree(destination: Path) -> Path:
     return destination
 
 
-def cli_env(**extra: str) -> dict[str, str]:
-    """The CLI's environment: linked to the stub's project, no telemetry, uv and Python 3.12 first on PATH.
+def tool_env() -> dict[str, str]:
+    """The CLI's environment: no telemetry or update check, uv and Python 3.12 first on PATH.
 
     The Python builder looks for `uv` on PATH (else it tries `pip install --user uv`, which fails on a
     system Python), and the CLI puts node's own directory first when it builds: the venv's bin
     directory (uv is pinned in requirements-dev.txt) must be on PATH too.
     """
-    env = dict(os.environ, VERCEL_TELEMETRY_DISABLED="1", NO_UPDATE_NOTIFIER="1", **extra)
+    env = dict(os.environ, VERCEL_TELEMETRY_DISABLED="1", NO_UPDATE_NOTIFIER="1")
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["VERCEL_ORG_ID"], env["VERCEL_PROJECT_ID"] = USER_ID, PROJECT_ID
     return env
+
+
+def cli_env() -> dict[str, str]:
+    """`tool_env()` linked to the stub's project (no `.vercel/project.json` needed)."""
+    return dict(tool_env(), VERCEL_ORG_ID=USER_ID, VERCEL_PROJECT_ID=PROJECT_ID)
 
 
 class VercelDev:

@@ -8,6 +8,7 @@ import contextlib
 import functools
 import json
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -21,6 +22,32 @@ import httpx
 from devkit.processes import PYTHON, ROOT, free_port, subprocess_env
 
 DEFAULT_PASSWORD = "correct horse battery"
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's, driven headless by playwright-core
+
+
+def require_tools(*needs: str) -> None:
+    """Skip a test whose tools are missing, naming them; under CI that is a failure (.ci/run installs them).
+
+    A need is `node`, `chromium`, or `node_modules/<package>`.
+    """
+    present = {"node": shutil.which("node") is not None, "chromium": os.access(CHROMIUM, os.X_OK)}
+    missing = [
+        need
+        for need in needs
+        if not present.get(
+            need, need.startswith("node_modules/") and (ROOT / need / "package.json").is_file()
+        )
+    ]
+    if missing:
+        import pytest
+
+        reason = (
+            f"{' and '.join(missing)} missing: apt-get install nodejs npm chromium; npm ci (.ci/run does)"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
 
 # --- accounts -----------------------------------------------------------------------------------
 

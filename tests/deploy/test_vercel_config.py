@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ import pytest
 
 from devkit.processes import ROOT
 from devkit.vercel_routes import load_rewrites, resolve
+from tests.support import require_tools
 
 CHECK = ROOT / "scripts" / "vercel_check.mjs"
 UUID = "0f8fad5b-d9cb-469f-a165-70867728950e"
@@ -71,25 +70,8 @@ ROUTES: dict[str, str | None] = {
 }
 
 
-def require_tooling() -> None:
-    """Skip where node or the npm packages are missing; in CI that is a failure (.ci/run installs them)."""
-    missing = [
-        name
-        for name, present in (
-            ("node", shutil.which("node") is not None),
-            ("node_modules/vercel", (ROOT / "node_modules" / "vercel" / "package.json").is_file()),
-        )
-        if not present
-    ]
-    if missing:
-        reason = f"{' and '.join(missing)} missing: run `npm ci` (.ci/run does)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-
-
 def run_check(*args: str) -> tuple[int, dict[str, Any]]:
-    require_tooling()
+    require_tools("node", "node_modules/vercel")
     run = subprocess.run(["node", str(CHECK), *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.stdout, run.stderr[-2000:]
     return run.returncode, json.loads(run.stdout)

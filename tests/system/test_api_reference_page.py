@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import time
 import uuid
@@ -25,34 +24,15 @@ import pytest
 
 from devkit.processes import ROOT
 from scripts import vendor_swagger_ui
-from tests.support import INHERITED_DB_SETTINGS, create_account, dev_server
+from tests.support import CHROMIUM, INHERITED_DB_SETTINGS, create_account, dev_server, require_tools
 
 SCRIPT = ROOT / "tests" / "system" / "reference_page.mjs"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 TRIED = ("/api/auth/me", "get")  # the operation tried out, with the bearer token
 BODY_OF = ("/api/projects", "post")  # its request body's schema is expanded, as is `Error`
 
 
-def require(*needs: str) -> None:
-    """Skip where node, Chromium or the npm packages are missing; in CI that is a failure (.ci/run)."""
-    present = {
-        "node": shutil.which("node") is not None,
-        "chromium": os.access(CHROMIUM, os.X_OK),
-        **{
-            f"node_modules/{package}": (ROOT / "node_modules" / package / "package.json").is_file()
-            for package in ("playwright-core", "swagger-ui-dist")
-        },
-    }
-    missing = [name for name in needs if not present[name]]
-    if missing:
-        reason = f"{' and '.join(missing)} missing: apt-get install chromium nodejs; npm ci (.ci/run does)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-
-
 def test_vendored_swagger_ui_is_the_pinned_package() -> None:
-    require("node_modules/swagger-ui-dist")
+    require_tools("node_modules/swagger-ui-dist")
     assert vendor_swagger_ui.problems() == [], "run `.venv/bin/python scripts/vendor_swagger_ui.py`"
 
 
@@ -95,7 +75,7 @@ def _schema_fields(spec: dict[str, Any], schema: dict[str, Any], depth: int = 2)
 
 
 async def test_reference_page_in_chromium(database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    require("node", "chromium", "node_modules/playwright-core", "node_modules/swagger-ui-dist")
+    require_tools("node", "chromium", "node_modules/playwright-core", "node_modules/swagger-ui-dist")
     account = await create_account(f"docs-{uuid.uuid4().hex[:8]}@example.com", "Docs Reader")
     started = time.monotonic()
     db_env = {name: os.environ[name] for name in INHERITED_DB_SETTINGS if name in os.environ}
@@ -116,7 +96,7 @@ async def test_reference_page_in_chromium(database_url: str, capsys: pytest.Capt
         }
         page_input = {
             "base": server.base_url,
-            "chromium": CHROMIUM,
+            "chromium": str(CHROMIUM),
             "token": account.token,
             "operations": operations,
             "operation": operation,

@@ -18,27 +18,15 @@ import httpx
 import pytest
 
 from devkit.processes import ROOT
-from devkit.vercel_dev import VERCEL, VercelDev, copy_work_tree
+from devkit.vercel_dev import VercelDev, copy_work_tree
+from tests.support import require_tools
 
 PROJECT = ROOT / ".data" / "vercel-dev"
 
 
-def _require_tooling() -> None:
-    missing = [
-        name
-        for name, ok in (("node", shutil.which("node")), ("node_modules vercel", VERCEL.exists()))
-        if not ok
-    ]
-    if missing:
-        reason = f"{' and '.join(missing)} missing: run `npm ci` (.ci/run does)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def vercel_dev(database_url: str) -> Iterator[VercelDev]:
-    _require_tooling()
+    require_tools("node", "node_modules/vercel")
     # A stable path: the per-function virtualenvs in .vercel/cache name it, so they stay valid.
     for entry in PROJECT.iterdir() if PROJECT.exists() else ():
         if entry.name != ".vercel":
