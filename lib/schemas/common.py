@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
@@ -9,10 +10,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     StringConstraints,
     ValidationInfo,
     field_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from lib.core.limits import MAX_DB_ID, has_nul
 
@@ -53,16 +57,71 @@ class NoNul(BaseModel):
         return value
 
 
+def _property_names(model: type[BaseModel]) -> dict[str, str]:
+    """Field name -> its key in the validation JSON schema (the alias where one is set)."""
+    return {name: field.alias or name for name, field in model.model_fields.items()}
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` minus its `null` branch (`anyOf [X, null]` -> `X`; `type [t, "null"]` -> `t`)."""
+    schema = dict(schema)
+    if isinstance(schema.get("type"), list):
+        types = [t for t in schema["type"] if t != "null"]
+        schema["type"] = types[0] if len(types) == 1 else types
+    if "anyOf" in schema:
+        branches = [b for b in schema.pop("anyOf") if b != {"type": "null"}]
+        if len(branches) == 1:
+            # The field's own keywords (title, description) win over the branch's.
+            return {**branches[0], **schema}
+        schema["anyOf"] = branches
+    return schema
+
+
 class Input(NoNul):
-    """Base of every request body: unknown fields are errors, text is trimmed, NUL is refused."""
+    """Base of every request body: unknown fields are errors, text is trimmed, NUL is refused.
+
+    Its JSON schema (validation mode) states a default in the description, not as `default`:
+    the server fills it in when the field is omitted, and generators read `default` as "always
+    present" (openapi-typescript makes such a field required), which is true of a response only.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(core_schema)
+        if handler.mode == "validation":
+            cls._describe_request(handler.resolve_ref_schema(json_schema).get("properties", {}))
+        return json_schema
+
+    @classmethod
+    def _describe_request(cls, properties: dict[str, Any]) -> None:
+        for prop in properties.values():
+            if "default" in prop:
+                note = f"Default: `{json.dumps(prop.pop('default'))}`."
+                prop["description"] = (
+                    f"{prop['description'].rstrip('.')}. {note}" if "description" in prop else note
+                )
+
 
 class Patch(Input):
-    """Base of PATCH bodies: only the fields sent change; `null` only where a column allows it."""
+    """Base of PATCH bodies: only the fields sent change; `null` only where a column allows it.
+
+    Its JSON schema says so: no field is required and none has a default (omitted = unchanged),
+    and only the fields in `NULLABLE` accept `null`; the others' `null` branch is dropped.
+    """
 
     NULLABLE: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def _describe_request(cls, properties: dict[str, Any]) -> None:
+        for name, key in _property_names(cls).items():
+            if key not in properties:
+                continue
+            prop = {k: v for k, v in properties[key].items() if k != "default"}
+            properties[key] = prop if name in cls.NULLABLE else _without_null(prop)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -77,9 +136,15 @@ class Patch(Input):
 
 
 class Output(BaseModel):
-    """Base of every response model: built straight from ORM rows."""
+    """Base of every response model: built straight from ORM rows.
 
-    model_config = ConfigDict(from_attributes=True, defer_build=True)
+    Responses are dumped whole (lib/web/responses.py), so in its serialization schema every
+    field is required, defaults included.
+    """
+
+    model_config = ConfigDict(
+        from_attributes=True, defer_build=True, json_schema_serialization_defaults_required=True
+    )
 
 
 class ListQuery(NoNul):
@@ -93,6 +158,8 @@ class ListQuery(NoNul):
 
 class Page(BaseModel, Generic[T]):
     """One page of a collection, newest first."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     items: list[T]
     next_cursor: str | None
