@@ -33,7 +33,7 @@ class Settings:
     slow_query_ms: int
     db_pool_size: int
     db_pool_recycle: int
-    db_pooler: Literal["auto", "on", "off"]
+    db_pooler: Literal["auto", "prepared", "legacy", "on", "off"]
     db_connect_timeout: float
     db_idle_ping_seconds: float
     log_level: str
@@ -127,7 +127,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         slow_query_ms=_int(env, "SLOW_QUERY_MS", 500, 0, 600_000),
         db_pool_size=_int(env, "DB_POOL_SIZE", 5, 1, 100),
         db_pool_recycle=_int(env, "DB_POOL_RECYCLE", 300, 1, 86_400),
-        db_pooler=_choice(env, "DB_POOLER", "auto", ("auto", "on", "off")),
+        db_pooler=_choice(env, "DB_POOLER", "auto", ("auto", "prepared", "legacy", "on", "off")),
         db_connect_timeout=_float(env, "DB_CONNECT_TIMEOUT", 5.0, 0.1, 60.0),
         db_idle_ping_seconds=_float(env, "DB_IDLE_PING_SECONDS", 10.0, 0.0, 3600.0),
         log_level=_choice(

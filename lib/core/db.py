@@ -42,12 +42,14 @@ def create_engine_for(settings: Settings, url: str | None = None) -> AsyncEngine
     install_idle_ping(engine, settings.db_idle_ping_seconds)
     install_slow_query_log(engine, settings.slow_query_ms)
     install_single_write_guard(engine)
-    _behind_pooler[engine] = target.behind_pooler
+    _forces_transactions[engine] = target.forces_transactions
     return engine
 
 
-# Engines that reach the database through a transaction-mode pooler.
-_behind_pooler: weakref.WeakKeyDictionary[AsyncEngine, bool] = weakref.WeakKeyDictionary()
+# Set on a session once `release()` committed part of its work.
+RELEASED = "released"
+# Engines behind a legacy transaction-mode pooler: every unit of work there is a transaction.
+_forces_transactions: weakref.WeakKeyDictionary[AsyncEngine, bool] = weakref.WeakKeyDictionary()
 # Per engine, its AUTOCOMMIT view (same pool), made once rather than per request.
 _autocommit_views: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
 
@@ -90,9 +92,9 @@ async def session(*, autocommit: bool = False, single_write: bool = False) -> As
     write would not be atomic with the first.
     """
     engine = get_engine()
-    # Not behind a transaction-mode pooler: there a statement's prepare and execute must share a
-    # transaction, or the pooler may hand them different server connections.
-    autocommit = autocommit and not _behind_pooler.get(engine, False)
+    # Not behind a legacy pooler: there a statement's prepare and execute must share a transaction,
+    # or the pooler may hand them different server connections.
+    autocommit = autocommit and not _forces_transactions.get(engine, False)
     bind = _autocommit_view(engine) if autocommit else engine
     async with AsyncSession(bind, expire_on_commit=False, info={SINGLE_WRITE: single_write}) as db:
         try:
@@ -111,6 +113,25 @@ async def release(db: AsyncSession) -> None:
     """
     if db.in_transaction():
         await db.commit()
+    db.info[RELEASED] = True  # something is committed: the unit of work can no longer be replayed
+
+
+def replayable_after(error: BaseException, db: AsyncSession) -> bool:
+    """Whether a failed unit of work may run once more: a statement went stale, nothing was committed.
+
+    A schema change (a migration while functions are warm) invalidates the plans asyncpg keeps for
+    its cached statements. Outside a transaction asyncpg re-prepares by itself; inside one the
+    statement fails ("cached statement plan is invalid") and the transaction is lost, though the
+    cache is then cleared. Rolled back and never released, the work can simply run again.
+    """
+    if db.info.get(RELEASED):
+        return False
+    cause: BaseException | None = error
+    while cause is not None:
+        if type(cause).__name__ == "InvalidCachedStatementError":
+            return True
+        cause = cause.__cause__ or getattr(cause, "orig", None)
+    return False
 
 
 def violated_constraint(error: exc.IntegrityError) -> str | None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.engine import make_url
 
@@ -12,14 +13,39 @@ SSL_MODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"
 _DROPPED_PARAMS = {"channel_binding", "sslrootcert", "sslcert", "sslkey", "sslcrl", "gssencmode"}
 
 
+# How a transaction-mode pooler in front of the database handles prepared statements:
+# `prepared`: PgBouncer >= 1.21 with `max_prepared_statements` (Neon's pooler) tracks protocol-level
+# prepared statements, so asyncpg's statement cache works as on a direct connection;
+# `legacy`: an older pooler that does not, so no statement outlives its transaction.
+PoolerMode = Literal["prepared", "legacy"]
+
+
 @dataclass(frozen=True)
 class DatabaseTarget:
     """A URL that SQLAlchemy's asyncpg dialect accepts, plus the asyncpg connect arguments."""
 
     url: str
     connect_args: dict[str, Any] = field(default_factory=dict)
-    behind_pooler: bool = False
+    pooler: PoolerMode | None = None
     dropped: tuple[str, ...] = ()
+
+    @property
+    def behind_pooler(self) -> bool:
+        return self.pooler is not None
+
+    @property
+    def forces_transactions(self) -> bool:
+        """Whether every unit of work must be a transaction (prepare and execute on one server)."""
+        return self.pooler == "legacy"
+
+
+def pooler_mode(setting: str, host: str) -> PoolerMode | None:
+    """The pooler a `DB_POOLER` setting means for `host` (`auto`: Neon's `-pooler` hosts run `prepared`)."""
+    if setting == "auto":
+        return "prepared" if "-pooler" in host else None
+    if setting in ("legacy", "on"):  # `on`: this project's name for `legacy` before `prepared` existed
+        return "legacy"
+    return "prepared" if setting == "prepared" else None
 
 
 def _parse_options(options: str) -> tuple[dict[str, str], list[str]]:
@@ -70,13 +96,18 @@ def database_target(raw_url: str, pooler: str = "auto", connect_timeout: float =
             dropped.append(name)
 
     host = url.host or str(query.get("host") or "")
-    behind_pooler = pooler == "on" or (pooler == "auto" and "-pooler" in host)
-    if behind_pooler:
-        # Transaction-mode poolers hand each transaction to any server connection, so a
-        # named prepared statement may be missing or already exist there: never keep one.
+    mode = pooler_mode(pooler, host)
+    if mode == "legacy":
+        # This pooler hands each transaction to any server connection and does not track
+        # prepared statements, so a named one may be missing or already exist there: keep none.
         connect_args["statement_cache_size"] = 0
         connect_args["prepared_statement_cache_size"] = 0
         connect_args["prepared_statement_name_func"] = _unnamed_statement
+    elif mode == "prepared":
+        # The pooler maps each client's statement names onto its server connections; names unique
+        # across clients keep that mapping unambiguous (SQLAlchemy's advice for PgBouncer).
+        connect_args["prepared_statement_name_func"] = _unique_statement_name
+    if mode is not None:
         # PgBouncer rejects unknown startup parameters; only application_name passes.
         server_settings = {k: v for k, v in server_settings.items() if k == "application_name"}
     if server_settings:
@@ -86,7 +117,7 @@ def database_target(raw_url: str, pooler: str = "auto", connect_timeout: float =
     return DatabaseTarget(
         url=final.render_as_string(hide_password=False),
         connect_args=connect_args,
-        behind_pooler=behind_pooler,
+        pooler=mode,
         dropped=tuple(dropped),
     )
 
@@ -96,3 +127,7 @@ def _unnamed_statement() -> str:
     # close afterwards (a named one costs a Close round trip per statement) and nothing to leak
     # to another client of the pooler. Prepare and execute share a transaction, so one server.
     return ""
+
+
+def _unique_statement_name() -> str:
+    return f"__lp_{uuid.uuid4().hex}__"

@@ -11,9 +11,12 @@ from starlette.routing import Route
 
 from lib.core.errors import NotFound
 from lib.core.limits import is_db_id
+from lib.core.log import get_logger
 from lib.web.endpoints import Call, Endpoint
 from lib.web.request_info import request_metadata
 from lib.web.responses import json_response, parse_model, read_json
+
+log = get_logger("web")
 
 
 def _path_params(request: Request) -> dict[str, Any]:
@@ -29,28 +32,24 @@ def _respond(result: Any, endpoint: Endpoint) -> Response:
     return result if isinstance(result, Response) else json_response(result, endpoint.status)
 
 
-def route(endpoint: Endpoint) -> Route:
-    """The Starlette route of one row. Failures propagate to the request context, the one error path."""
+class _Replay(Exception):
+    """The unit of work failed on a stale cached statement before anything was committed."""
 
-    async def run(request: Request) -> Response:
-        started = time.perf_counter()
-        request.state.endpoint = endpoint
-        params = _path_params(request)
-        if not endpoint.database:
-            no_db: Any = None  # routes with database=False get no unit of work, by design
-            bare: Call[Any, Any] = Call(
-                request=request, db=no_db, user=None, params=params, body=None, query=None
-            )
-            return _respond(await endpoint.handler(bare), endpoint)
-        # Late imports, each measured: SQLAlchemy and the engine (about 370 ms) only for routes that
-        # use the database (the docs page never does); token checks (26 ms) only for non-public
-        # routes; the activity writer (84 ms) only once a write or failure happens, so a read's cold
-        # start never pays for it.
-        from lib.core.db import session
 
-        single_write = endpoint.is_write and not endpoint.transaction
-        # Reads and single-statement writes run without BEGIN/COMMIT; other writes are one transaction.
-        async with session(autocommit=not endpoint.is_write or single_write, single_write=single_write) as db:
+async def _unit_of_work(
+    endpoint: Endpoint, request: Request, params: dict[str, Any], *, replayable: bool
+) -> tuple[Call[Any, Any], Any]:
+    """Authenticate, validate and run the handler in one unit of work; the call and what it returned."""
+    # Late imports, each measured: SQLAlchemy and the engine (about 370 ms) only for routes that
+    # use the database (the docs page never does); token checks (26 ms) only for non-public routes;
+    # the activity writer (84 ms, in `route`) only once a write or failure happens, so a read's
+    # cold start never pays for it.
+    from lib.core.db import replayable_after, session
+
+    single_write = endpoint.is_write and not endpoint.transaction
+    # Reads and single-statement writes run without BEGIN/COMMIT; other writes are one transaction.
+    async with session(autocommit=not endpoint.is_write or single_write, single_write=single_write) as db:
+        try:
             user = None
             if endpoint.auth != "public":
                 from lib.web.authentication import authenticate
@@ -70,7 +69,33 @@ def route(endpoint: Endpoint) -> Route:
                 call.query = parse_model(endpoint.query, dict(request.query_params), "query")
             if endpoint.body is not None:
                 call.body = parse_model(endpoint.body, await read_json(request), "body")
-            result = await endpoint.handler(call)
+            return call, await endpoint.handler(call)
+        except Exception as error:
+            if replayable and replayable_after(error, db):
+                raise _Replay() from error  # out of the session, so it rolls back first
+            raise
+
+
+def route(endpoint: Endpoint) -> Route:
+    """The Starlette route of one row. Failures propagate to the request context, the one error path."""
+
+    async def run(request: Request) -> Response:
+        started = time.perf_counter()
+        request.state.endpoint = endpoint
+        params = _path_params(request)
+        if not endpoint.database:
+            no_db: Any = None  # routes with database=False get no unit of work, by design
+            bare: Call[Any, Any] = Call(
+                request=request, db=no_db, user=None, params=params, body=None, query=None
+            )
+            return _respond(await endpoint.handler(bare), endpoint)
+        # A schema change between requests (a migration while functions are warm) makes a cached
+        # statement fail once inside a transaction; nothing was committed, so the work runs again.
+        try:
+            call, result = await _unit_of_work(endpoint, request, params, replayable=True)
+        except _Replay:
+            log.info("stale_statement_replayed", action=endpoint.action)
+            call, result = await _unit_of_work(endpoint, request, params, replayable=False)
         if endpoint.is_write:
             from lib.core import activity
 

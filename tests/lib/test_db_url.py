@@ -51,16 +51,27 @@ def test_neon_url_forms_become_asyncpg_targets(raw, host, ssl, pooler, dropped) 
     assert target.connect_args.get("ssl") == ssl
     assert target.behind_pooler is pooler
     assert target.dropped == dropped
+    # Neon's pooler tracks prepared statements: the cache stays on, with names unique across clients.
+    assert target.pooler == ("prepared" if pooler else None)
+    assert "statement_cache_size" not in target.connect_args
+    assert not target.forces_transactions
     if pooler:
+        names = {target.connect_args["prepared_statement_name_func"]() for _ in range(3)}
+        assert len(names) == 3 and all(name.startswith("__lp_") for name in names)
+
+
+def test_legacy_pooler_keeps_no_statement_and_forces_transactions() -> None:
+    for setting in ("legacy", "on"):
+        target = database_target(f"postgresql://u:p@{NEON_POOLER}/db", pooler=setting)
+        assert target.pooler == "legacy" and target.forces_transactions
         assert target.connect_args["statement_cache_size"] == 0
         assert target.connect_args["prepared_statement_cache_size"] == 0
         assert target.connect_args["prepared_statement_name_func"]() == ""  # unnamed: never closed
-    else:
-        assert "statement_cache_size" not in target.connect_args
 
 
 def test_pooler_setting_overrides_detection() -> None:
     assert database_target(f"postgresql://u:p@{NEON_HOST}/db", pooler="on").behind_pooler
+    assert database_target(f"postgresql://u:p@{NEON_HOST}/db", pooler="prepared").pooler == "prepared"
     assert not database_target(f"postgresql://u:p@{NEON_POOLER}/db", pooler="off").behind_pooler
 
 
