@@ -39,9 +39,7 @@ def main() -> int:
     vercel = VercelDev(ROOT, function_env, port=args.port)
     try:
         vercel.wait_listening()
-        print(
-            f"vercel dev on {vercel.base_url} (log: {vercel.log_path}); functions build on first request"
-        )
+        print(f"vercel dev on {vercel.base_url} (log: {vercel.log_path}); functions build on first request")
         while vercel.process.poll() is None:
             time.sleep(0.5)
     except KeyboardInterrupt:

@@ -1,9 +1,10 @@
-"""Fixtures of the function tests beyond tests/conftest.py's: a plan to buy, the fake AI provider."""
+"""Fixtures of the function tests beyond tests/conftest.py's: a plan, the fake AI provider, the document."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -34,3 +35,12 @@ def use_provider(client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> 
         monkeypatch.setattr(config, "get_settings", lambda: settings)
 
     return enable
+
+
+@pytest.fixture
+async def spec(client: httpx.AsyncClient) -> dict[str, Any]:
+    """The OpenAPI document as the server serves it."""
+    response = await client.get("/api/openapi.json")
+    assert response.status_code == 200
+    document: dict[str, Any] = response.json()
+    return document
