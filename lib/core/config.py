@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from functools import lru_cache
 from typing import Literal, TypeVar
+from urllib.parse import unquote, urlsplit
 
 # A development-only key: never accepted when VERCEL_ENV=production.
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0123456789"
@@ -18,6 +20,60 @@ ChoiceT = TypeVar("ChoiceT", bound=str)
 
 class ConfigError(RuntimeError):
     """A setting is missing or invalid; the message names it and says how to fix it."""
+
+
+# Where mail goes when EMAIL_URL is unset outside production: .eml files under the repository's .data/.
+DEV_EMAIL_URL = "local://.data/mail"
+DEV_EMAIL_FROM = "Launchpad <no-reply@launchpad.local>"
+EmailScheme = Literal["smtp", "smtps", "resend", "local"]
+_EMAIL_SCHEMES: tuple[EmailScheme, ...] = ("smtp", "smtps", "resend", "local")
+
+
+@dataclass(frozen=True)
+class EmailTarget:
+    """EMAIL_URL taken apart: an SMTP host and login, a Resend key, or a folder."""
+
+    scheme: EmailScheme
+    host: str | None = None
+    port: int | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    api_key: str | None = field(default=None, repr=False)
+    path: str | None = None
+
+
+def parse_email_url(url: str) -> EmailTarget:
+    """`smtp://user:pass@host:587`, `smtps://user:pass@host:465`, `smtp://host:1025`, `resend://KEY`, `local://dir`.
+
+    The error never repeats the URL: it may hold a password or an API key.
+    """
+    scheme, _, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not rest or scheme not in _EMAIL_SCHEMES:
+        raise ConfigError(
+            "EMAIL_URL must look like smtp://user:pass@host:587, smtps://user:pass@host:465, "
+            "smtp://host:1025, resend://API_KEY or local://<folder>"
+        )
+    if scheme == "local":
+        return EmailTarget("local", path=rest)
+    if scheme == "resend":
+        return EmailTarget("resend", api_key=unquote(rest))
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError("EMAIL_URL has an invalid port") from None
+    if not parts.hostname:
+        raise ConfigError("EMAIL_URL names no mail server host")
+    if (parts.username is None) != (parts.password is None):
+        raise ConfigError("EMAIL_URL must give both a user and a password, or neither")
+    return EmailTarget(
+        "smtps" if scheme == "smtps" else "smtp",
+        host=parts.hostname,
+        port=port or (465 if scheme == "smtps" else 587),
+        username=None if parts.username is None else unquote(parts.username),
+        password=None if parts.password is None else unquote(parts.password),
+    )
 
 
 @dataclass(frozen=True)
@@ -47,6 +103,16 @@ class Settings:
     cron_secret: str | None = field(repr=False)
     activity_retention_days: int
     chatbot_retention_days: int | None
+    # Mail (lib/mail): where it goes (the URL may hold a password or key), from whom, how long a
+    # request may spend sending after its commit, and how often the retry path tries a message.
+    email_url: str = field(repr=False)
+    email_from: str
+    email_send_budget_seconds: float
+    email_max_attempts: int
+
+    @property
+    def email_target(self) -> EmailTarget:
+        return parse_email_url(self.email_url)
 
     @property
     def migration_url(self) -> str | None:
@@ -110,6 +176,37 @@ def _secret_key(env: dict[str, str], production: bool) -> str:
     return key
 
 
+def _email_url(env: dict[str, str], production: bool) -> str:
+    url = _text(env, "EMAIL_URL")
+    if url is None:
+        if production:
+            raise ConfigError(
+                "EMAIL_URL is not set. In production mail must go somewhere real: "
+                "smtp://user:pass@host:587 (STARTTLS), smtps://user:pass@host:465 or resend://API_KEY."
+            )
+        return DEV_EMAIL_URL
+    if parse_email_url(url).scheme == "local" and production:
+        raise ConfigError(
+            "EMAIL_URL=local:// only writes files: use smtp://, smtps:// or resend:// in production"
+        )
+    return url
+
+
+def _email_from(env: dict[str, str], production: bool) -> str:
+    sender = _text(env, "EMAIL_FROM")
+    if sender is None:
+        if production:
+            raise ConfigError(
+                "EMAIL_FROM is not set. In production say who mail is from: "
+                '"Launchpad <no-reply@example.com>"'
+            )
+        return DEV_EMAIL_FROM
+    address = parseaddr(sender)[1]
+    if "@" not in address or any(c in sender for c in "\r\n"):
+        raise ConfigError(f'EMAIL_FROM must be an address or "Name <address>", got {sender!r}')
+    return sender
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Build and validate settings from `env` (default: the process environment)."""
     env = dict(os.environ if env is None else env)
@@ -147,6 +244,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         chatbot_retention_days=(
             None if retention_chat is None else _int(env, "CHATBOT_RETENTION_DAYS", 0, 1, 36_500)
         ),
+        email_url=_email_url(env, production),
+        email_from=_email_from(env, production),
+        # Spent after the commit, while the person waits: past it, the cron sends what is left.
+        email_send_budget_seconds=_float(env, "EMAIL_SEND_BUDGET_SECONDS", 3.0, 0.1, 8.0),
+        email_max_attempts=_int(env, "EMAIL_MAX_ATTEMPTS", 8, 1, 50),
     )
 
 

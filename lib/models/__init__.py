@@ -13,6 +13,7 @@ from lib.models.base import Base
 
 # Model name -> module that defines it.
 _MODULES = {
+    "AccountToken": "account_tokens",
     "ActivityLog": "activity_logs",
     "ActivityLogArchive": "activity_logs",
     "AdminRequest": "admin_requests",
@@ -21,6 +22,7 @@ _MODULES = {
     "Idea": "idea_generation_history",
     "Meeting": "meetings",
     "Order": "orders",
+    "OutboxMessage": "outbox",
     "Plan": "plans",
     "Project": "projects",
     "RateLimitHit": "rate_limits",

@@ -16,6 +16,8 @@ ActivityStatus = Literal["success", "failed", "error"]
 MessageType = Literal["user", "bot"]
 Complexity = Literal["beginner", "intermediate", "advanced"]
 IdeaSource = Literal["provider", "builtin"]
+OutboxStatus = Literal["pending", "sent", "failed"]
+AccountTokenPurpose = Literal["password_reset", "email_verification"]
 
 PROJECT_STATUSES: tuple[ProjectStatus, ...] = get_args(ProjectStatus)
 ORDER_STATUSES: tuple[OrderStatus, ...] = get_args(OrderStatus)
@@ -27,3 +29,5 @@ ACTIVITY_STATUSES: tuple[ActivityStatus, ...] = get_args(ActivityStatus)
 MESSAGE_TYPES: tuple[MessageType, ...] = get_args(MessageType)
 COMPLEXITIES: tuple[Complexity, ...] = get_args(Complexity)
 IDEA_SOURCES: tuple[IdeaSource, ...] = get_args(IdeaSource)
+OUTBOX_STATUSES: tuple[OutboxStatus, ...] = get_args(OutboxStatus)
+ACCOUNT_TOKEN_PURPOSES: tuple[AccountTokenPurpose, ...] = get_args(AccountTokenPurpose)

@@ -41,6 +41,17 @@ class Call(Generic[BodyT, QueryT]):
     actor_id: int | None = None
     entity_id: int | str | None = None
     details: dict[str, Any] | None = None
+    # Outbox ids to send once the unit of work has committed: set through `send_after_commit`.
+    mail_ids: list[int] = field(default_factory=list)
+
+    def send_after_commit(self, message_id: int | None) -> None:
+        """Send this outbox message (lib/mail/outbox.enqueue's id) right after the request commits.
+
+        None (a message already queued under its dedup key) is ignored. What cannot be sent within
+        EMAIL_SEND_BUDGET_SECONDS stays pending for the retry path; it never fails the request.
+        """
+        if message_id is not None and message_id not in self.mail_ids:
+            self.mail_ids.append(message_id)
 
     def report(
         self,

@@ -9,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from lib.core.config import get_settings
 from lib.core.errors import NotFound
 from lib.core.limits import is_db_id
-from lib.core.log import get_logger
+from lib.core.log import get_logger, redact
 from lib.web.endpoints import Call, Endpoint
 from lib.web.request_info import request_metadata
 from lib.web.responses import json_response, parse_model, read_json
@@ -76,6 +77,17 @@ async def _unit_of_work(
             raise
 
 
+async def _send_mail(ids: list[int]) -> None:
+    """Send what the request queued, after its commit and within the budget; never changes the response."""
+    # Late import: only requests that send mail pay for the delivery code (and its backend).
+    from lib.mail.delivery import deliver
+
+    try:
+        await deliver(ids, budget_seconds=get_settings().email_send_budget_seconds)
+    except Exception as error:  # the rows stay pending: the cron sends them
+        log.warning("mail_after_commit_failed", ids=ids, error=redact(f"{type(error).__name__}: {error}"))
+
+
 def route(endpoint: Endpoint) -> Route:
     """The Starlette route of one row. Failures propagate to the request context, the one error path."""
 
@@ -108,6 +120,8 @@ def route(endpoint: Endpoint) -> Route:
                 details=call.details,
                 **request_metadata(request, started),
             )
+        if call.mail_ids:
+            await _send_mail(call.mail_ids)
         return _respond(result, endpoint)
 
     run.__name__ = endpoint.handler.__name__

@@ -24,6 +24,7 @@ TABLES = {
     "activity_logs",
     "chatbot_history",
     "idea_generation_history",
+    "outbox",
 }
 REQUIRED_INDEXES = {
     "ix_users_email_is_admin",
@@ -45,6 +46,7 @@ REQUIRED_INDEXES = {
     "ix_idea_generation_history_user_id_user_selected_created_at",
     "ix_idea_generation_history_category_user_selected",
     "ix_idea_generation_history_project_id",
+    "ix_outbox_status_next_attempt_at",
 }
 
 
