@@ -21,7 +21,7 @@ LOGIN_WINDOW = timedelta(minutes=15)
 
 
 def _token_response(user: User) -> TokenOut:
-    token, expires_in = create_access_token(user.id)
+    token, expires_in = create_access_token(user.id, user.token_version)
     return TokenOut(user=UserOut.model_validate(user), access_token=token, expires_in=expires_in)
 
 

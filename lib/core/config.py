@@ -109,6 +109,8 @@ class Settings:
     email_from: str
     email_send_budget_seconds: float
     email_max_attempts: int
+    # Accounts: when on, an unverified account's writes (other than /api/auth/*) are a 403.
+    require_verified_email: bool
 
     @property
     def email_target(self) -> EmailTarget:
@@ -157,6 +159,10 @@ def _choice(env: dict[str, str], name: str, default: ChoiceT, choices: tuple[Cho
         if choice == value:
             return choice
     raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+
+
+_SWITCH = ("on", "off", "true", "false", "1", "0", "yes", "no")
+_ON = frozenset({"on", "true", "1", "yes"})
 
 
 def _secret_key(env: dict[str, str], production: bool) -> str:
@@ -249,6 +255,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         # Spent after the commit, while the person waits: past it, the cron sends what is left.
         email_send_budget_seconds=_float(env, "EMAIL_SEND_BUDGET_SECONDS", 3.0, 0.1, 8.0),
         email_max_attempts=_int(env, "EMAIL_MAX_ATTEMPTS", 8, 1, 50),
+        require_verified_email=_choice(env, "REQUIRE_VERIFIED_EMAIL", "off", _SWITCH) in _ON,
     )
 
 

@@ -29,6 +29,12 @@ class BadRequest(AppError):
     status, code, default_message = 400, "bad_request", "Bad request"
 
 
+class InvalidToken(AppError):
+    """A reset or verification link that is unknown, already used, expired or replaced by a newer one."""
+
+    status, code, default_message = 400, "invalid_token", "This link is invalid or has expired"
+
+
 class Unauthorized(AppError):
     status, code, default_message = 401, "unauthorized", "Authentication required"
 
@@ -39,6 +45,12 @@ class Unauthorized(AppError):
 
 class Forbidden(AppError):
     status, code, default_message = 403, "forbidden", "You are not allowed to do this"
+
+
+class EmailNotVerified(AppError):
+    """A write by an account whose email is unverified, while REQUIRE_VERIFIED_EMAIL is on."""
+
+    status, code, default_message = 403, "email_not_verified", "Confirm your email address first"
 
 
 class NotFound(AppError):

@@ -13,10 +13,11 @@ from lib.core.limits import MAX_DB_ID
 
 ISSUER = "launchpad-api"
 ALGORITHM = "HS256"
+MAX_TOKEN_VERSION = 2**31 - 1  # users.token_version is an integer column
 
 
-def create_access_token(user_id: int, now: datetime | None = None) -> tuple[str, int]:
-    """A signed access token for `user_id` and its lifetime in seconds."""
+def create_access_token(user_id: int, version: int = 0, now: datetime | None = None) -> tuple[str, int]:
+    """A signed access token for `user_id` at its `token_version`, and its lifetime in seconds."""
     settings = get_settings()
     issued = now or datetime.now(UTC)
     lifetime = settings.access_token_minutes * 60
@@ -25,25 +26,28 @@ def create_access_token(user_id: int, now: datetime | None = None) -> tuple[str,
         "iat": int(issued.timestamp()),
         "exp": int((issued + timedelta(seconds=lifetime)).timestamp()),
         "iss": ISSUER,
+        "ver": version,
     }
     return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM), lifetime
 
 
-def decode_access_token(token: str) -> int:
-    """The user id a valid token names; anything else (alg none, tampered, expired) is 401."""
+def decode_access_token(token: str) -> tuple[int, int]:
+    """The user id and token version a valid token names; anything else (alg none, tampered, expired,
+    no `ver`) is 401. The caller compares the version with the user's `token_version`."""
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
             get_settings().secret_key,
             algorithms=[ALGORITHM],
             issuer=ISSUER,
-            options={"require": ["sub", "iat", "exp", "iss"]},
+            options={"require": ["sub", "iat", "exp", "iss", "ver"]},
         )
         user_id = int(claims["sub"])
+        version = claims["ver"]
     except jwt.ExpiredSignatureError:
         raise Unauthorized("Access token has expired") from None
     except (jwt.InvalidTokenError, ValueError, TypeError):
         raise Unauthorized("Invalid access token") from None
-    if not 0 < user_id <= MAX_DB_ID:
+    if not 0 < user_id <= MAX_DB_ID or type(version) is not int or not 0 <= version <= MAX_TOKEN_VERSION:
         raise Unauthorized("Invalid access token")
-    return user_id
+    return user_id, version

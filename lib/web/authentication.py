@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from lib.core.config import get_settings
-from lib.core.errors import Forbidden, Unauthorized
+from lib.core.errors import EmailNotVerified, Forbidden, Unauthorized
 from lib.core.tokens import decode_access_token
 from lib.models.users import User
 
@@ -33,9 +33,25 @@ async def authenticate(db: AsyncSession, request: Request, mode: str) -> User | 
         if mode == "optional":
             return None
         raise Unauthorized()
-    user = await db.get(User, decode_access_token(token))
-    if user is None or not user.is_active:
+    user_id, version = decode_access_token(token)
+    user = await db.get(User, user_id)
+    # The version is compared on the row read anyway: revoking every token (logout, a new password,
+    # deactivation, demotion, deletion) is one increment and costs no round trip here.
+    if user is None or not user.is_active or user.token_version != version:
         raise Unauthorized("Invalid access token")
     if mode == "admin" and not user.is_admin:
         raise Forbidden("Admin access required")
+    if not user.email_verified and _needs_verified_email(request):
+        raise EmailNotVerified()
     return user
+
+
+def _needs_verified_email(request: Request) -> bool:
+    """With REQUIRE_VERIFIED_EMAIL on, every write route except the accounts' own (/api/auth/*)."""
+    endpoint = getattr(request.state, "endpoint", None)
+    return (
+        get_settings().require_verified_email
+        and endpoint is not None
+        and endpoint.is_write
+        and not endpoint.path.startswith("/api/auth/")
+    )

@@ -25,6 +25,7 @@ TABLES = {
     "chatbot_history",
     "idea_generation_history",
     "outbox",
+    "account_tokens",
 }
 REQUIRED_INDEXES = {
     "ix_users_email_is_admin",
@@ -130,7 +131,7 @@ def test_migrate_script_check_and_concurrent_runs(make_database) -> None:
     head_rev = ScriptDirectory.from_config(head).get_current_head()
     befores = sorted(out.splitlines()[0] for out, _ in outputs)
     # One run migrated from base; the other waited on the lock and found the database at head.
-    assert befores == ["revision before: base", f"revision before: {head_rev}"]
+    assert befores == sorted(["revision before: base", f"revision before: {head_rev}"])
     assert all(f"revision after: {head_rev}" in out for out, _ in outputs)
 
     check = _migrate(url, "--check")

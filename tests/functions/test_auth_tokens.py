@@ -52,6 +52,7 @@ def claims(user_id: int, **changes: Any) -> dict[str, Any]:
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(hours=1)).timestamp()),
         "iss": ISSUER,
+        "ver": 0,
     }
     base.update(changes)
     return {key: value for key, value in base.items() if value is not None}
@@ -93,6 +94,12 @@ TOKEN_ATTACKS: dict[str, Callable[[Account, Account], str | None]] = {
     "unknown-user": lambda a, b: f"Bearer {signed(claims(999_999))}",
     "huge-sub": lambda a, b: f"Bearer {signed(claims(a.id, sub=str(10**30)))}",
     "hs512": lambda a, b: f"Bearer {signed(claims(a.id), algorithm='HS512')}",
+    "no-ver": lambda a, b: f"Bearer {signed(claims(a.id, ver=None))}",
+    "string-ver": lambda a, b: f"Bearer {signed(claims(a.id, ver='0'))}",
+    "bool-ver": lambda a, b: f"Bearer {signed(claims(a.id, ver=False))}",
+    "negative-ver": lambda a, b: f"Bearer {signed(claims(a.id, ver=-1))}",
+    "huge-ver": lambda a, b: f"Bearer {signed(claims(a.id, ver=2**63))}",
+    "newer-ver": lambda a, b: f"Bearer {signed(claims(a.id, ver=1))}",
 }
 
 
