@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from devkit.localdb import ensure_database, start_server
+from devkit.pgbouncer import PgBouncer, PgBouncerMissing
 
 # Settings are read once per process: fix them before any lib module reads them.
 os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
@@ -39,40 +41,71 @@ def pg_server() -> Iterator[str]:
         server.cleanup()  # type: ignore[attr-defined]
 
 
+# The two pooler configurations (devkit/pgbouncer.py); each is run with the DB_POOLER of its name.
+POOLER_MODES = ("prepared", "legacy")
+# The poolers this session started (printed by pytest_terminal_summary).
+POOLERS_STARTED: list[str] = []
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--via-pgbouncer",
         action="store_true",
-        help="run the functions through a local transaction-mode PgBouncer, as behind Neon's pooler",
+        help="run the functions through a local transaction-mode PgBouncer, as behind Neon's pooled URL "
+        "(in the configuration --pgbouncer-mode picks; migrations stay direct)",
+    )
+    parser.addoption(
+        "--pgbouncer-mode",
+        choices=POOLER_MODES,
+        default="prepared",
+        help="prepared (default): Neon's pooler, PgBouncer >= 1.21 with max_prepared_statements = 1000, "
+        "DB_POOLER=prepared; legacy: the same with max_prepared_statements = 0 (an older pooler), "
+        "DB_POOLER=legacy. Picks the `pgbouncer` fixture and, with --via-pgbouncer, the suite's DATABASE_URL",
     )
 
 
-def start_pgbouncer(server_url: str):  # type: ignore[no-untyped-def]
-    """A PgBouncer in front of the test server; skips where it is missing, fails in CI."""
-    from devkit.pgbouncer import PgBouncer, PgBouncerMissing
-
+def start_pgbouncer(server_url: str, mode: str = "prepared") -> PgBouncer:
+    """A PgBouncer in front of the test server; skips where none can be obtained, fails in CI."""
     try:
-        return PgBouncer(server_url)
+        bouncer = PgBouncer(server_url, mode=mode)
     except PgBouncerMissing as missing:
         if os.environ.get("CI"):
-            pytest.fail(f"{missing}: CI must install it (.ci/run does)")
-        pytest.skip(str(missing))
+            pytest.fail(f"pgbouncer: {missing}: CI must obtain it (.ci/run installs the build dependencies)")
+        pytest.skip(f"pgbouncer: {missing}")
+    POOLERS_STARTED.append(f"pgbouncer {mode}: {bouncer.obtained}")
+    return bouncer
 
 
 @pytest.fixture(scope="session")
-def pgbouncer(pg_server: str) -> Iterator[object]:
-    """A transaction-mode PgBouncer in front of the test server, for the pooler tests."""
-    bouncer = start_pgbouncer(pg_server)
+def prepared_pgbouncer(pg_server: str) -> Iterator[PgBouncer]:
+    """Neon's pooler: PgBouncer >= 1.21, transaction mode, max_prepared_statements = 1000."""
+    bouncer = start_pgbouncer(pg_server, "prepared")
     yield bouncer
     bouncer.stop()
+
+
+@pytest.fixture(scope="session")
+def legacy_pgbouncer(pg_server: str) -> Iterator[PgBouncer]:
+    """An older pooler: the same PgBouncer with max_prepared_statements = 0."""
+    bouncer = start_pgbouncer(pg_server, "legacy")
+    yield bouncer
+    bouncer.stop()
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(request: pytest.FixtureRequest) -> PgBouncer:
+    """The run's transaction-mode PgBouncer (--pgbouncer-mode, default prepared), for the pooler tests."""
+    bouncer: PgBouncer = request.getfixturevalue(f"{request.config.getoption('--pgbouncer-mode')}_pgbouncer")
+    return bouncer
 
 
 @pytest.fixture(scope="session")
 def database_url(pg_server: str, request: pytest.FixtureRequest) -> str:
     """A freshly created and migrated test database; DATABASE_URL points at it.
 
-    With --via-pgbouncer the functions reach it through PgBouncer in transaction mode
-    (migrations always run direct, as the deploy hook does on Neon).
+    With --via-pgbouncer the functions reach it through the `pgbouncer` fixture's PgBouncer
+    (transaction mode; DB_POOLER=prepared or legacy as --pgbouncer-mode says); migrations
+    always run direct, as the deploy hook does on Neon.
     """
     direct = ensure_database(pg_server, TEST_DB, fresh=True)
     os.environ["DATABASE_URL"] = direct
@@ -84,13 +117,28 @@ def database_url(pg_server: str, request: pytest.FixtureRequest) -> str:
     assert migrate_main(["--wait", "5"]) == 0
     if not request.config.getoption("--via-pgbouncer"):
         return direct
-    bouncer = start_pgbouncer(pg_server)
-    request.addfinalizer(bouncer.stop)
+    bouncer: PgBouncer = request.getfixturevalue("pgbouncer")
     os.environ["DATABASE_URL"] = bouncer.url(TEST_DB)
     os.environ["DATABASE_URL_UNPOOLED"] = direct
-    os.environ["DB_POOLER"] = "on"
+    os.environ["DB_POOLER"] = request.config.getoption("--pgbouncer-mode")  # prepared | legacy
     get_settings.cache_clear()
     return os.environ["DATABASE_URL"]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
+    """What could not be set up (grouped skip reasons, with how many tests each skipped)."""
+    reasons: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    terminalreporter.section("set-up", sep="-")
+    for line in dict.fromkeys(POOLERS_STARTED):
+        terminalreporter.write_line(line)
+    for reason, count in reasons.most_common():
+        terminalreporter.write_line(f"not set up: {reason} — {count} test{'s' * (count != 1)} skipped")
+    if not reasons:
+        terminalreporter.write_line("everything set up: 0 skipped")
 
 
 @pytest.fixture(scope="session")
