@@ -13,6 +13,9 @@ from devkit.processes import PYTHON, ROOT, free_port, subprocess_env
 from devkit.wire import RoundTripProxy
 from tests.support import create_account
 
+# BEGIN, user, INSERT, COMMIT; then BEGIN, activity INSERT, COMMIT: each statement a Parse+Sync pair.
+WRITE_BEHIND_LEGACY_POOLER = 10
+
 
 def _serve_through(
     proxy: RoundTripProxy, database: str, pooler: str, **settings: str
@@ -50,12 +53,25 @@ def counted_server(pg_server: str, database_url: str) -> Iterator[tuple[str, Rou
 
 
 @pytest.fixture(scope="module")
-def counted_pooled_server(pgbouncer, database_url: str) -> Iterator[tuple[str, RoundTripProxy]]:
-    """The same, with PgBouncer (transaction mode) between the proxy and the database."""
+def counted_prepared_server(prepared_pgbouncer, database_url: str) -> Iterator[tuple[str, RoundTripProxy]]:
+    """The same, with Neon's kind of pooler (PgBouncer, prepared statements) between proxy and database."""
     from tests.conftest import TEST_DB
 
-    proxy = RoundTripProxy(pgbouncer.url(TEST_DB))
-    base, server = _serve_through(proxy, TEST_DB, "on")
+    proxy = RoundTripProxy(prepared_pgbouncer.url(TEST_DB))
+    base, server = _serve_through(proxy, TEST_DB, "prepared")
+    yield base, proxy
+    server.terminate()
+    server.wait(timeout=20)
+    proxy.close()
+
+
+@pytest.fixture(scope="module")
+def counted_legacy_server(legacy_pgbouncer, database_url: str) -> Iterator[tuple[str, RoundTripProxy]]:
+    """The same, with an older pooler (no prepared statements) and the legacy engine settings."""
+    from tests.conftest import TEST_DB
+
+    proxy = RoundTripProxy(legacy_pgbouncer.url(TEST_DB))
+    base, server = _serve_through(proxy, TEST_DB, "legacy")
     yield base, proxy
     server.terminate()
     server.wait(timeout=20)
@@ -73,18 +89,29 @@ def measure(proxy: RoundTripProxy, send) -> tuple[int, list[str]]:  # type: igno
     return proxy.round_trips(), list(proxy.statements)
 
 
+def _get_list_write(
+    base: str, proxy: RoundTripProxy, headers: dict[str, str]
+) -> dict[str, tuple[int, list[str]]]:
+    with httpx.Client(base_url=base, headers=headers, timeout=10) as http:
+        project = http.post("/api/projects", json={"title": "Wire", "category": "web"}).json()
+        return {
+            "get": measure(proxy, lambda: http.get(f"/api/projects/{project['id']}")),
+            "list": measure(proxy, lambda: http.get("/api/projects?status=draft")),
+            "write": measure(
+                proxy, lambda: http.post("/api/projects", json={"title": "More", "category": "web"})
+            ),
+        }
+
+
 async def test_round_trips_per_request(counted_server, client) -> None:
     base, proxy = counted_server
     user = await create_account("wire@example.com", "Wire")
-    with httpx.Client(base_url=base, headers=user.headers, timeout=10) as http:
-        project = http.post("/api/projects", json={"title": "Wire", "category": "web"}).json()
-
-        get_trips, get_sql = measure(proxy, lambda: http.get(f"/api/projects/{project['id']}"))
-        list_trips, _ = measure(proxy, lambda: http.get("/api/projects?status=draft"))
-        write_trips, write_sql = measure(
-            proxy, lambda: http.post("/api/projects", json={"title": "Another", "category": "web"})
-        )
-
+    trips = _get_list_write(base, proxy, user.headers)
+    (get_trips, get_sql), (list_trips, _), (write_trips, write_sql) = (
+        trips["get"],
+        trips["list"],
+        trips["write"],
+    )
     # A read: the caller's user row, then the query; no BEGIN/COMMIT, no ping for a busy connection.
     assert get_trips == 2, get_sql
     assert not any(s.strip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")) for s in get_sql), get_sql
@@ -94,16 +121,25 @@ async def test_round_trips_per_request(counted_server, client) -> None:
     assert not any(s.strip().upper().startswith("BEGIN") for s in write_sql), write_sql
 
 
-async def test_round_trips_behind_a_transaction_mode_pooler(counted_pooled_server, client) -> None:
-    base, proxy = counted_pooled_server
+async def test_round_trips_through_neons_kind_of_pooler_equal_direct(counted_prepared_server, client) -> None:
+    base, proxy = counted_prepared_server
+    user = await create_account("prepared@example.com", "Prepared")
+    trips = _get_list_write(base, proxy, user.headers)
+    # The pooler tracks prepared statements, so the cache works and no transaction is forced.
+    assert {kind: count for kind, (count, _) in trips.items()} == {"get": 2, "list": 2, "write": 3}, trips
+    assert not any(s.strip().upper().startswith("BEGIN") for _, sql in trips.values() for s in sql), trips
+
+
+async def test_round_trips_behind_a_legacy_pooler(counted_legacy_server, client) -> None:
+    base, proxy = counted_legacy_server
     user = await create_account("pooled@example.com", "Pooled")
-    with httpx.Client(base_url=base, headers=user.headers, timeout=10) as http:
-        project = http.post("/api/projects", json={"title": "Pooled", "category": "web"}).json()
-        get_trips, get_sql = measure(proxy, lambda: http.get(f"/api/projects/{project['id']}"))
-    # No statement cache behind the pooler: each statement is prepared (unnamed, so never closed)
+    trips = _get_list_write(base, proxy, user.headers)
+    get_trips, get_sql = trips["get"]
+    # No statement cache behind this pooler: each statement is prepared (unnamed, so never closed)
     # then executed, inside BEGIN/COMMIT so both reach the same server connection.
     assert get_trips == 6, get_sql
     assert get_sql[0].upper().startswith("BEGIN") and get_sql[-1].upper().startswith("COMMIT")
+    assert trips["list"][0] == 6 and trips["write"][0] == WRITE_BEHIND_LEGACY_POOLER, trips
 
 
 @pytest.fixture(scope="module")
