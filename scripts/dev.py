@@ -1,4 +1,5 @@
-"""`make dev`: embedded PostgreSQL (unless DATABASE_URL is set), migrate, seed, serve every function."""
+"""`make dev`: embedded PostgreSQL (unless DATABASE_URL is set), migrate, seed, a local SMTP server
+(unless EMAIL_URL is set), serve every function."""
 
 from __future__ import annotations
 
@@ -31,17 +32,39 @@ def prepare_database(env: dict[str, str]) -> Any:
     return server
 
 
+def start_mail(env: dict[str, str], port: int) -> Any:
+    """A local SMTP server for the functions' mail (EMAIL_URL), unless EMAIL_URL is set already.
+
+    Each message lands in .data/mail/ and is printed as one line with its first link. Returns the
+    server (or None): it stops when this process exits.
+    """
+    if env.get("EMAIL_URL"):
+        print("mail: EMAIL_URL is set, the functions use it as it is")
+        return None
+    from devkit.smtp_server import SmtpServer
+
+    try:
+        server = SmtpServer(port).start()
+    except Exception:  # the port is taken (another `make dev`?): any free one will do
+        server = SmtpServer(0).start()
+    env["EMAIL_URL"] = server.url
+    print(f"mail: local SMTP on {server.url}, each message in {server.folder}/ and one line here")
+    return server
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--skip-setup", action="store_true", help="serve only (no migrate/seed)")
+    parser.add_argument("--smtp-port", type=int, default=1025, help="the local SMTP server's port")
     args = parser.parse_args()
 
     env = dict(os.environ)
     for name, value in DEV_ADMIN.items():
         env.setdefault(name, value)
     server = None if args.skip_setup else prepare_database(env)
+    mail = start_mail(env, args.smtp_port)
     os.environ.update(env)
 
     import uvicorn
@@ -50,6 +73,8 @@ def main() -> int:
     try:
         uvicorn.run(Dispatcher(), host=args.host, port=args.port, log_level="warning", lifespan="off")
     finally:
+        if mail is not None:
+            mail.stop()
         if server is not None:
             server.cleanup()  # stops the embedded PostgreSQL this command started
     return 0

@@ -12,7 +12,8 @@ Enable it with `pytest_plugins = ["tests.log_hygiene"]` in tests/conftest.py. It
   test prints it).
 
 The secrets: SECRET_KEY, AI_API_KEY, CRON_SECRET and ADMIN_PASSWORD from the environment, the
-AI key of the settings a test installed, `tests.support.DEFAULT_PASSWORD`, and anything shaped
+AI key, the mail password and the Resend key (EMAIL_URL) of the settings a test installed,
+`tests.support.DEFAULT_PASSWORD`, and anything shaped
 like a JWT (`eyJ…`). At the end of the session (`pytest_sessionfinish`) every recorded structlog
 line is scanned again with every secret seen by then; if anything leaked, the leaks are printed
 (masked) and the run's exit status becomes TESTS_FAILED, whichever tests were selected.
@@ -77,9 +78,21 @@ def remember_secrets() -> None:
                         found[name] = value
                 if value := getattr(settings, "cron_secret", None):
                     found["CRON_SECRET"] = value
+                # EMAIL_URL's SMTP password or Resend key (lib/mail), whichever a test installed.
+                target = _email_target(settings)
+                for name, attr in (("EMAIL_PASSWORD", "password"), ("EMAIL_API_KEY", "api_key")):
+                    if secret := getattr(target, attr, None):
+                        found[name] = str(secret)
     for name, value in found.items():
         if len(value) >= MIN_SECRET_LENGTH:
             _secrets.setdefault(value, name)
+
+
+def _email_target(settings: Any) -> Any:
+    try:
+        return settings.email_target
+    except Exception:  # settings from before lib/mail, or an EMAIL_URL a test made invalid
+        return None
 
 
 def find_leaks(text: str) -> Iterator[tuple[str, str]]:

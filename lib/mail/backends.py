@@ -71,25 +71,30 @@ async def _send_smtp(message: Outgoing, target: EmailTarget, sender: str, timeou
     import aiosmtplib
 
     login = target.username is not None
+    client = aiosmtplib.SMTP(
+        hostname=target.host,
+        port=target.port,
+        username=target.username,
+        password=target.password,
+        use_tls=target.scheme == "smtps",
+        # A password never crosses in clear: STARTTLS is required when logging in, and
+        # taken when offered otherwise (a local server offers none).
+        start_tls=True if login and target.scheme == "smtp" else None,
+        timeout=timeout,
+    )
     try:
-        await aiosmtplib.send(
-            mime_message(message, sender),
-            hostname=target.host,
-            port=target.port,
-            username=target.username,
-            password=target.password,
-            use_tls=target.scheme == "smtps",
-            # A password never crosses in clear: STARTTLS is required when logging in, and
-            # taken when offered otherwise (a local server offers none).
-            start_tls=True if login and target.scheme == "smtp" else None,
-            timeout=timeout,
-        )
+        await client.connect()  # and STARTTLS and the login, as configured
+        await client.send_message(mime_message(message, sender))
     except aiosmtplib.SMTPRecipientsRefused as refused:
         raise PermanentFailure(f"recipient refused: {_smtp_codes(refused)}") from None
     except aiosmtplib.SMTPResponseException as response:
         if 500 <= response.code < 600 and not isinstance(response, aiosmtplib.SMTPAuthenticationError):
             raise PermanentFailure(f"SMTP {response.code}: {response.message[:200]}") from None
         raise
+    finally:
+        # No QUIT: once the message is accepted nothing more is owed, and a server that stalls
+        # (or a budget that ran out mid-send) must not hold the caller for another round trip.
+        client.close()
 
 
 def _smtp_codes(refused: Exception) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from lib.core.config import get_settings
+from lib.core import config
 from lib.core.db import session
 from lib.core.log import get_logger, redact
 from lib.mail.backends import Outgoing, PermanentFailure, send
@@ -157,7 +157,7 @@ async def _mark_failed(message_id: int, error: str, *, give_up: bool) -> None:
 
 async def _send_one(message: Outgoing, attempts: int, timeout: float) -> str:
     """Send one claimed message within `timeout` and record the outcome: sent, retrying or failed."""
-    settings = get_settings()
+    settings = config.get_settings()  # through the module, so tests can swap the settings
     try:
         async with asyncio.timeout(timeout):
             await send(

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit
 
-from lib.core.config import ConfigError, get_settings
+from lib.core import config
+from lib.core.config import ConfigError
 
 DEV_FRONTEND = "http://localhost:3000"
 
 
 def frontend_origin() -> str:
     """`scheme://host[:port]` of FRONTEND_URL's first entry (localhost:3000 outside production)."""
-    settings = get_settings()
+    settings = config.get_settings()  # through the module, so tests can swap the settings
     first = (settings.frontend_url or "").split(",")[0].strip()
     if not first:
         if settings.vercel_env == "production":

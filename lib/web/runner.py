@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from lib.core.config import get_settings
+from lib.core import config
 from lib.core.errors import NotFound
 from lib.core.limits import is_db_id
 from lib.core.log import get_logger, redact
@@ -83,7 +83,7 @@ async def _send_mail(ids: list[int]) -> None:
     from lib.mail.delivery import deliver
 
     try:
-        await deliver(ids, budget_seconds=get_settings().email_send_budget_seconds)
+        await deliver(ids, budget_seconds=config.get_settings().email_send_budget_seconds)
     except Exception as error:  # the rows stay pending: the cron sends them
         log.warning("mail_after_commit_failed", ids=ids, error=redact(f"{type(error).__name__}: {error}"))
 

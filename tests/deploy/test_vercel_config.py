@@ -57,6 +57,7 @@ ROUTES: dict[str, str | None] = {
     "/api/openapi.json/": None,
     "/api/projects/7/": None,
     "/api/cron/archive": "api/cron/archive.py",
+    "/api/cron/outbox": "api/cron/outbox.py",
     "/api/cron": "api/health.py",
     "/api/auth/login": "api/auth.py",
     "/api/auth": "api/auth.py",
@@ -171,6 +172,17 @@ def test_archive_cron_runs_daily(report: dict[str, Any]) -> None:
     assert re.fullmatch(r"[0-5]?\d", minute) and re.fullmatch(r"1?\d|2[0-3]", hour), entry
     assert rest == ["*", "*", "*"], entry
     assert report["resolved"]["/api/cron/archive"]["function"] == "api/cron/archive.py"
+
+
+def test_outbox_cron_deploys_on_hobby(report: dict[str, Any]) -> None:
+    # Hobby runs a cron at most once a day; Pro may run it every 5 minutes (docs/DEPLOYMENT.md).
+    crons = json.loads((ROOT / "vercel.json").read_text())["crons"]
+    entry = next((cron for cron in crons if cron["path"] == "/api/cron/outbox"), None)
+    assert entry is not None, crons
+    minute, hour, *rest = entry["schedule"].split()
+    assert re.fullmatch(r"[0-5]?\d", minute) and re.fullmatch(r"1?\d|2[0-3]", hour), entry
+    assert rest == ["*", "*", "*"], entry
+    assert report["resolved"]["/api/cron/outbox"]["function"] == "api/cron/outbox.py"
 
 
 def test_public_directory_is_served_instead_of_the_source(report: dict[str, Any]) -> None:

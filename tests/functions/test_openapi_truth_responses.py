@@ -141,6 +141,7 @@ async def exercise_every_operation(world: World) -> None:
     await w("GET", "/api/admin/stats/idea-categories", admin, expect=200)
     await w("GET", "/api/admin/stats/recent-ideas", admin, expect=200)
     await w("GET", "/api/cron/archive", None, headers=CRON, expect=200)
+    await w("GET", "/api/cron/outbox", None, headers=CRON, expect=200)
 
 
 async def test_every_response_matches_its_schema_required_fields_included(

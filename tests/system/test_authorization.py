@@ -127,6 +127,7 @@ MATRIX: dict[str, tuple[dict[str, int], Body]] = {
     "GET /api/admin/stats/recent-ideas": admin_only(),
     # A user's or admin's bearer token is not the cron secret.
     "GET /api/cron/archive": same(401),
+    "GET /api/cron/outbox": same(401),
 }
 
 # Which seeded row an `{id}` in each path names.
