@@ -77,7 +77,7 @@ def create_app() -> Any:
     secret = os.environ["SECRET_KEY"]
     url = os.environ["DATABASE_URL"]
     pool_size = int(os.environ.get("DB_POOL_SIZE", "5"))
-    behind_pooler = os.environ.get("DB_POOLER") == "on"
+    behind_pooler = os.environ.get("DB_POOLER") in ("on", "legacy")  # a pooler without prepared statements
     parsed = urllib.parse.urlsplit(url)
     host = urllib.parse.parse_qs(parsed.query).get("host", [parsed.hostname])[0]
     pool: asyncpg.Pool | None = None

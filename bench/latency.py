@@ -49,7 +49,7 @@ def main() -> int:
         bouncer = PgBouncer(server_url())
         servers["ours via pgbouncer"] = (
             "api.projects:app",
-            app_env(bouncer.url(db_name()), DB_POOLER="on"),
+            app_env(bouncer.url(db_name()), DB_POOLER="prepared"),
             False,
         )
     except PgBouncerMissing as missing:

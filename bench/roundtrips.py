@@ -89,7 +89,7 @@ async def measure_mode(
     os.environ["DATABASE_URL"] = (
         f"postgresql://postgres@127.0.0.1:{port}/{db_name()}?application_name={application}"
     )
-    os.environ["DB_POOLER"] = "on" if pooler else "off"
+    os.environ["DB_POOLER"] = "prepared" if pooler else "off"
     os.environ.pop("DB_IDLE_PING_SECONDS", None)
     get_settings.cache_clear()
     await dispose_engine()
@@ -164,7 +164,9 @@ async def run(data: dict[str, Any]) -> dict[str, Any]:
             results["pgbouncer"] = {"skipped": str(missing)}
         else:
             try:
-                progress("through PgBouncer, transaction mode (DB_POOLER=on: no statement cache)")
+                progress(
+                    f"through PgBouncer {bouncer.version}, transaction mode, prepared statements"
+                )
                 results["pgbouncer"] = await measure_mode(
                     "pgbouncer", bouncer.url(db_name()), True, data, log
                 )

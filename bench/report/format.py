@@ -13,7 +13,7 @@ GOALS = {
     "write_rt": 3,
     "p50_vs_floor": 1.6,
     "rps_vs_fastapi": 1.3,
-    "pgbouncer_vs_direct": 0.85,
+    "pgbouncer_vs_direct": 0.95,
     "index_speedup": 50.0,
     "index_ms": 5.0,
     "activity_overhead": 1.10,

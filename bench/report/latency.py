@@ -60,7 +60,7 @@ def section_latency(r: Report, lat: dict[str, Any], hot: dict[str, Any] | None, 
         "p50_c1_ours_vs_fastapi": "p50 @1 connection, ours / FastAPI",
         "rps_c32_ours_vs_fastapi": "throughput @32, ours / FastAPI (≥1.3)",
         "rps_c32_ours_vs_floor": "throughput @32, ours / floor",
-        "rps_c32_pgbouncer_vs_direct": "throughput @32, via PgBouncer / direct (≥0.85)",
+        "rps_c32_pgbouncer_vs_direct": "throughput @32, via PgBouncer / direct (≥0.95)",
         "rps_c1_pgbouncer_vs_direct": "throughput @1, via PgBouncer / direct",
         "p50_c1_pgbouncer_vs_direct": "p50 @1, via PgBouncer / direct",
     }
@@ -98,7 +98,7 @@ def section_latency(r: Report, lat: dict[str, Any], hot: dict[str, Any] | None, 
         ok, detail = at_least(pg["median"], GOALS["pgbouncer_vs_direct"])
         ok = ok and not pg.get("invalid")
         r.goal(
-            f"Through PgBouncer ≥0.85× direct ({endpoint}, @32)",
+            f"Through PgBouncer ≥0.95× direct ({endpoint}, @32)",
             verdict(ok, detail + (f"; {pg['invalid']}" if pg.get("invalid") else "")),
             pooler_line(read_result("roundtrips"))
             + (

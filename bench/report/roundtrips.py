@@ -67,7 +67,11 @@ def section_roundtrips(r: Report, rt: dict[str, Any], command: str) -> None:
         if "skipped" in mode:
             r.add(f"{mode_name}: skipped ({mode['skipped']}).", "")
             continue
-        label = "direct" if mode_name == "direct" else "through PgBouncer (transaction mode, `DB_POOLER=on`)"
+        label = (
+            "direct"
+            if mode_name == "direct"
+            else "through PgBouncer ≥ 1.21 (transaction mode, prepared statements, `DB_POOLER=prepared`)"
+        )
         r.add(f"### Statement by statement, {label}", "")
         for key, title in names.items():
             case = mode.get(key)
