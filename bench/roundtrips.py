@@ -164,9 +164,7 @@ async def run(data: dict[str, Any]) -> dict[str, Any]:
             results["pgbouncer"] = {"skipped": str(missing)}
         else:
             try:
-                progress(
-                    f"through PgBouncer {bouncer.version}, transaction mode, prepared statements"
-                )
+                progress(f"through PgBouncer {bouncer.version}, transaction mode, prepared statements")
                 results["pgbouncer"] = await measure_mode(
                     "pgbouncer", bouncer.url(db_name()), True, data, log
                 )
