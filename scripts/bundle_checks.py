@@ -16,6 +16,9 @@ MUST_EXCLUDE = ("tests", "bench", "devkit", ".data", "migrations")
 # Dev-only pins Vercel itself bundles: its builder injects vercel-runtime (pinned by @vercel/python,
 # with uvicorn & co. vendored inside vercel_runtime/_vendor), whatever requirements-dev.txt says.
 INJECTED_BY_VERCEL = frozenset({"vercel-runtime"})
+# Data files lib/ reads at run time: every function bundles lib/, so each must carry them too.
+_ROOT = Path(__file__).resolve().parent.parent
+DATA_FILES = tuple(sorted(p.relative_to(_ROOT).as_posix() for p in (_ROOT / "lib/mail/templates").iterdir()))
 
 
 def glob_regex(pattern: str) -> re.Pattern[str]:
@@ -46,7 +49,7 @@ def check_function(
     if size > SIZE_LIMIT:
         problems.append(f"{function.name}: {size / MIB:.1f} MiB is over the {SIZE_LIMIT // MIB} MiB limit")
     entrypoint = f"{function.name}.py"
-    for needed in (entrypoint, "lib/__init__.py"):
+    for needed in (entrypoint, "lib/__init__.py", *DATA_FILES):
         if needed not in function.files:
             problems.append(f"{function.name}: {needed} is not in the bundle")
 
