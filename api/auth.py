@@ -1,23 +1,35 @@
-"""Accounts: POST /api/auth/register, POST /api/auth/login, GET /api/auth/me."""
+"""Accounts: register, login, the profile, passwords, email verification, logout, export, deletion."""
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from lib.core import ratelimit
-from lib.core.errors import Conflict, Unauthorized
+from lib.core.errors import Conflict, InvalidToken, Unauthorized
 from lib.core.passwords import hash_password, needs_rehash, verify_password
 from lib.core.tokens import create_access_token
 from lib.models.users import User
-from lib.schemas.users import LoginIn, RegisterIn, TokenOut, UserOut
+from lib.rules import account_mail, account_tokens, accounts
+from lib.rules.account_export import export
+from lib.schemas.account_export import AccountExportOut
+from lib.schemas.users import (
+    AcceptedOut,
+    ChangePasswordIn,
+    DeleteAccountIn,
+    LoginIn,
+    PasswordResetConfirmIn,
+    PasswordResetIn,
+    ProfileUpdate,
+    RegisterIn,
+    TokenOut,
+    UserOut,
+    VerifyEmailIn,
+)
 from lib.web.app import create_app, lambda_handler
-from lib.web.endpoints import Call, get, post
+from lib.web.endpoints import Call, delete, get, patch, post
 from lib.web.request_info import client_ip
-
-LOGIN_FAILURES_ALLOWED = 5
-LOGIN_WINDOW = timedelta(minutes=15)
 
 
 def _token_response(user: User) -> TokenOut:
@@ -41,16 +53,19 @@ async def register(call: Call[RegisterIn, None]) -> TokenOut:
     if user is None:
         raise Conflict("An account with this email already exists")
     call.report(actor_id=user.id, entity_id=user.id)
+    issued = await account_tokens.issue(call.db, "email_verification", user_id=user.id)
+    if issued is not None:
+        call.send_after_commit(await account_mail.mail_verification_link(call.db, issued))
     return _token_response(user)
 
 
 async def login(call: Call[LoginIn, None]) -> TokenOut:
     body = call.body
-    bucket = f"login:{body.email}:{client_ip(call.request)}"
+    bucket = accounts.login_bucket(body.email, client_ip(call.request))
     call.report(email=body.email)
     # Committed before the check, so it survives this request's rollback and concurrent guesses
     # cannot all pass one count; a successful login resets the bucket below.
-    await ratelimit.acquire(bucket, limit=LOGIN_FAILURES_ALLOWED, window=LOGIN_WINDOW)
+    await ratelimit.acquire(bucket, limit=accounts.LOGIN_FAILURES_ALLOWED, window=accounts.LOGIN_WINDOW)
     user = await call.db.scalar(select(User).where(func.lower(User.email) == body.email))
     valid = await asyncio.to_thread(verify_password, user.password_hash if user else None, body.password)
     if user is None or not valid or not user.is_active:
@@ -60,6 +75,8 @@ async def login(call: Call[LoginIn, None]) -> TokenOut:
     await ratelimit.reset(call.db, bucket)
     if needs_rehash(user.password_hash):
         user.password_hash = await asyncio.to_thread(hash_password, body.password)
+    user.last_login_at = datetime.now(UTC)
+    await call.db.flush()
     call.report(actor_id=user.id, entity_id=user.id)
     return _token_response(user)
 
@@ -68,16 +85,96 @@ async def me(call: Call[None, None]) -> UserOut:
     return UserOut.model_validate(call.me)
 
 
+async def update_me(call: Call[ProfileUpdate, None]) -> UserOut:
+    changes = call.body.changes()
+    call.report(entity_id=call.me.id, fields=sorted(changes))
+    if not changes:
+        return UserOut.model_validate(call.me)
+    statement = update(User).where(User.id == call.me.id).values(**changes).returning(User)
+    user = await call.db.scalar(
+        statement.execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return UserOut.model_validate(user)
+
+
+async def request_password_reset(call: Call[PasswordResetIn, None]) -> AcceptedOut:
+    """The same answer, headers, work and time for any email: nothing tells whether it has an account."""
+    user_id = await account_mail.request_reset(call.db, call.body.email, client_ip(call.request))
+    if user_id is not None:
+        call.report(actor_id=user_id, entity_id=user_id)
+    return AcceptedOut()
+
+
+async def confirm_password_reset(call: Call[PasswordResetConfirmIn, None]) -> TokenOut:
+    user_id = await account_tokens.consume(call.db, "password_reset", call.body.token)
+    if user_id is None:
+        raise InvalidToken()
+    call.report(actor_id=user_id, entity_id=user_id)
+    # Opening the mailed link proved the address too.
+    verified = func.coalesce(User.email_verified_at, func.now())
+    user = await accounts.set_password(call.db, user_id, call.body.password, email_verified_at=verified)
+    call.send_after_commit(await account_mail.mail_password_changed(call.db, user))
+    return _token_response(user)
+
+
+async def verify_email(call: Call[VerifyEmailIn, None]) -> UserOut:
+    user_id = await account_tokens.consume(call.db, "email_verification", call.body.token)
+    if user_id is None:
+        raise InvalidToken()
+    call.report(actor_id=user_id, entity_id=user_id)
+    statement = (
+        update(User)
+        .where(User.id == user_id)
+        .values(email_verified_at=func.coalesce(User.email_verified_at, func.now()))
+        .returning(User)
+    )
+    return UserOut.model_validate(await call.db.scalar(statement))
+
+
+async def resend_verification(call: Call[None, None]) -> AcceptedOut:
+    call.report(entity_id=call.me.id)
+    if call.me.email_verified:
+        return AcceptedOut()  # nothing to confirm: no mail
+    await accounts.limit_resends(call.db, call.me.id)
+    issued = await account_tokens.issue(call.db, "email_verification", user_id=call.me.id)
+    if issued is not None:
+        call.send_after_commit(await account_mail.mail_verification_link(call.db, issued))
+    return AcceptedOut()
+
+
+async def change_password(call: Call[ChangePasswordIn, None]) -> TokenOut:
+    call.report(entity_id=call.me.id)
+    await accounts.check_password(call.db, call.me, call.body.current_password, client_ip(call.request))
+    user = await accounts.set_password(call.db, call.me.id, call.body.new_password)
+    call.send_after_commit(await account_mail.mail_password_changed(call.db, user))
+    return _token_response(user)
+
+
+async def logout(call: Call[None, None]) -> None:
+    call.report(entity_id=call.me.id)
+    await accounts.revoke_tokens(call.db, call.me.id)
+
+
+async def delete_me(call: Call[DeleteAccountIn, None]) -> None:
+    call.report(entity_id=call.me.id)
+    await accounts.check_password(call.db, call.me, call.body.password, client_ip(call.request))
+    call.send_after_commit(await accounts.delete_account(call.db, call.me))
+    call.forget_client()  # this request's own activity row keeps no IP or user agent either
+
+
+async def export_me(call: Call[None, None]) -> AccountExportOut:
+    return await export(call.db, call.me)
+
+
 ENDPOINTS = [
     post(
         "/api/auth/register",
         register,
-        transaction=False,
         auth="public",
         response=TokenOut,
         entity="user",
         errors=(409, 422),
-        summary="Create an account",
+        summary="Create an account (mails the first verification link)",
     ),
     post(
         "/api/auth/login",
@@ -90,6 +187,84 @@ ENDPOINTS = [
         summary="Log in",
     ),
     get("/api/auth/me", me, response=UserOut, summary="The current user"),
+    patch(
+        "/api/auth/me",
+        update_me,
+        transaction=False,
+        response=UserOut,
+        entity="user",
+        errors=(422,),
+        summary="Change the caller's profile",
+    ),
+    delete(
+        "/api/auth/me",
+        delete_me,
+        entity="user",
+        errors=(401, 409, 422, 429),
+        summary="Delete the caller's account (anonymised, its tokens revoked)",
+    ),
+    get(
+        "/api/auth/me/export",
+        export_me,
+        response=AccountExportOut,
+        summary="Everything stored about the caller",
+    ),
+    post(
+        "/api/auth/password-reset",
+        request_password_reset,
+        auth="public",
+        response=AcceptedOut,
+        status=202,
+        entity="user",
+        errors=(422, 429),
+        summary="Mail a password reset link (the same answer for any email)",
+    ),
+    post(
+        "/api/auth/password-reset/confirm",
+        confirm_password_reset,
+        auth="public",
+        response=TokenOut,
+        status=200,
+        entity="user",
+        errors=(400, 422),
+        summary="Set a new password with a reset link's token",
+    ),
+    post(
+        "/api/auth/verify-email",
+        verify_email,
+        auth="public",
+        response=UserOut,
+        status=200,
+        entity="user",
+        errors=(400, 422),
+        summary="Confirm the email address with a verification link's token",
+    ),
+    post(
+        "/api/auth/verify-email/resend",
+        resend_verification,
+        response=AcceptedOut,
+        status=202,
+        entity="user",
+        errors=(429,),
+        summary="Mail a new verification link",
+    ),
+    post(
+        "/api/auth/change-password",
+        change_password,
+        response=TokenOut,
+        status=200,
+        entity="user",
+        errors=(401, 422, 429),
+        summary="Change the password (every other token stops working)",
+    ),
+    post(
+        "/api/auth/logout",
+        logout,
+        transaction=False,
+        status=204,
+        entity="user",
+        summary="Log out everywhere (every token issued so far stops working)",
+    ),
 ]
 
 app = create_app(ENDPOINTS)

@@ -7,7 +7,7 @@ import hmac
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
-from lib.core.config import get_settings
+from lib.core import config
 from lib.core.errors import EmailNotVerified, Forbidden, Unauthorized
 from lib.core.tokens import decode_access_token
 from lib.models.users import User
@@ -25,7 +25,7 @@ async def authenticate(db: AsyncSession, request: Request, mode: str) -> User | 
     """The caller as the endpoint's `auth` mode requires: optional, user, admin or cron."""
     token = bearer_token(request)
     if mode == "cron":
-        secret = get_settings().cron_secret
+        secret = config.get_settings().cron_secret
         if not secret or not token or not hmac.compare_digest(token.encode(), secret.encode()):
             raise Unauthorized("A valid cron secret is required")
         return None
@@ -50,7 +50,7 @@ def _needs_verified_email(request: Request) -> bool:
     """With REQUIRE_VERIFIED_EMAIL on, every write route except the accounts' own (/api/auth/*)."""
     endpoint = getattr(request.state, "endpoint", None)
     return (
-        get_settings().require_verified_email
+        config.get_settings().require_verified_email
         and endpoint is not None
         and endpoint.is_write
         and not endpoint.path.startswith("/api/auth/")

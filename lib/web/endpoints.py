@@ -53,6 +53,10 @@ class Call(Generic[BodyT, QueryT]):
         if message_id is not None and message_id not in self.mail_ids:
             self.mail_ids.append(message_id)
 
+    def forget_client(self) -> None:
+        """This request's activity row keeps no client IP or user agent (an account deleting itself)."""
+        self.request.state.forget_client = True
+
     def report(
         self,
         *,

@@ -21,10 +21,11 @@ def client_ip(request: Request) -> str | None:
 
 
 def request_metadata(request: Request, started: float) -> dict[str, Any]:
-    """What the activity log records about the request itself."""
+    """What the activity log records about the request itself (no client, after `Call.forget_client`)."""
+    forget = getattr(request.state, "forget_client", False)
     return {
-        "ip_address": client_ip(request),
-        "user_agent": (request.headers.get("user-agent") or "")[:500] or None,
+        "ip_address": None if forget else client_ip(request),
+        "user_agent": None if forget else (request.headers.get("user-agent") or "")[:500] or None,
         "method": request.method,
         "path": request.url.path[:500],
         "duration_ms": int((time.perf_counter() - started) * 1000),

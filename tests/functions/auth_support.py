@@ -14,7 +14,21 @@ from lib.models.users import User
 
 CLIENT_IP = "203.0.113.7"
 PASSWORD = "correct horse battery"
-USER_KEYS = {"id", "email", "full_name", "is_admin", "created_at"}
+USER_KEYS = {
+    "id",
+    "email",
+    "full_name",
+    "is_admin",
+    "is_active",
+    "email_verified",
+    "phone",
+    "college",
+    "department",
+    "graduation_year",
+    "email_notifications",
+    "last_login_at",
+    "created_at",
+}
 
 
 def assert_token_body(body: dict[str, Any], email: str, full_name: str) -> None:

@@ -9,7 +9,10 @@ from typing import Any
 
 import httpx
 
-from tests.support import DEFAULT_PASSWORD, Account
+from lib.core.db import session
+from lib.models.statuses import AccountTokenPurpose
+from lib.rules import account_tokens
+from tests.support import DEFAULT_PASSWORD, Account, create_account
 
 CRON = {"Authorization": "Bearer test-cron-secret-value"}
 _serial = itertools.count(1)
@@ -154,15 +157,43 @@ class World:
     async def order(self) -> int:
         return await self._id("/api/orders", self.alice, {"plan_id": await self.plan()})
 
+    async def alice_id(self) -> int:
+        return self.alice.id
+
+    async def fresh_user(self) -> Account:
+        """A new account (password DEFAULT_PASSWORD), for requests that revoke or delete their caller."""
+        return await create_account(f"fresh{next(_serial)}@example.com", "Fresh")
+
+    async def link_token(self, purpose: AccountTokenPurpose) -> str:
+        """A live reset or verification link's token for Alice, as her mail would carry it."""
+        async with session() as db:
+            issued = await account_tokens.issue(db, purpose, user_id=self.alice.id)
+        assert issued is not None
+        return issued.token
+
+    async def reset_token(self) -> str:
+        return await self.link_token("password_reset")
+
+    async def verification_token(self) -> str:
+        return await self.link_token("email_verification")
+
 
 Maker = Callable[[World], Awaitable[Any]]
 
 # Every operation with a request body: who sends it and the ids its path needs (made afresh per request).
+# ("fresh": a new account per request, for bodies whose success revokes or deletes the caller.)
 TARGETS: dict[tuple[str, str], tuple[str | None, dict[str, Maker]]] = {
     ("POST", "/api/admin-requests"): ("alice", {}),
     ("PATCH", "/api/admin-requests/{id}"): ("alice", {"id": World.admin_request}),
     ("POST", "/api/auth/login"): (None, {}),
     ("POST", "/api/auth/register"): (None, {}),
+    ("PATCH", "/api/auth/me"): ("alice", {}),
+    ("DELETE", "/api/auth/me"): ("fresh", {}),
+    ("POST", "/api/auth/change-password"): ("fresh", {}),
+    ("POST", "/api/auth/password-reset"): (None, {}),
+    ("POST", "/api/auth/password-reset/confirm"): (None, {}),
+    ("POST", "/api/auth/verify-email"): (None, {}),
+    ("PATCH", "/api/users/{id}"): ("admin", {"id": World.alice_id}),
     ("POST", "/api/chatbot"): ("alice", {}),
     ("POST", "/api/ideas/generate"): ("alice", {}),
     ("PATCH", "/api/ideas/{id}"): ("alice", {"id": World.idea}),
@@ -199,6 +230,11 @@ async def _future(world: World) -> str:
 # schema's `required` list: a field it newly requires fails the test until it has a sample here).
 REQUIRED_SAMPLES: dict[str, dict[str, Any]] = {
     "AdminRequestCreate": {"request_type": "deadline", "message": "Please extend my deadline"},
+    "ChangePasswordIn": {"current_password": DEFAULT_PASSWORD, "new_password": "a brand new passphrase"},
+    "DeleteAccountIn": {"password": DEFAULT_PASSWORD},
+    "PasswordResetConfirmIn": {"token": World.reset_token, "password": "a brand new passphrase"},
+    "PasswordResetIn": {"email": "alice@example.com"},
+    "VerifyEmailIn": {"token": World.verification_token},
     "ChatIn": {"message": "Hello!"},
     "IdeaGenerateIn": {"category": "iot", "interests": ["farming"]},
     "IdeaRefineIn": {"instructions": "Make it cheaper"},
@@ -227,7 +263,10 @@ async def minimal_body(world: World, name: str, schema: dict[str, Any]) -> dict[
 
 async def send(world: World, method: str, path: str, body: dict[str, Any]) -> httpx.Response:
     caller, makers = TARGETS[(method, path)]
-    account = {"alice": world.alice, "admin": world.admin, None: None}[caller]
+    if caller == "fresh":
+        account: Account | None = await world.fresh_user()
+    else:
+        account = {"alice": world.alice, "admin": world.admin, None: None}[caller]
     ids = {name: await make(world) for name, make in makers.items()}
     return await world.call(method, path, account, json=body, **ids)
 

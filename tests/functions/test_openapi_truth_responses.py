@@ -140,8 +140,30 @@ async def exercise_every_operation(world: World) -> None:
         await w("GET", f"/api/admin/stats/{report}", admin, expect=200)
     await w("GET", "/api/admin/stats/idea-categories", admin, expect=200)
     await w("GET", "/api/admin/stats/recent-ideas", admin, expect=200)
+    await exercise_accounts(world)
     await w("GET", "/api/cron/archive", None, headers=CRON, expect=200)
     await w("GET", "/api/cron/outbox", None, headers=CRON, expect=200)
+
+
+async def exercise_accounts(world: World) -> None:
+    """The account and user operations, once Alice has a row of every kind (the export's lists)."""
+    alice, admin, w = world.alice, world.admin, world.call
+    await w("GET", "/api/auth/me/export", alice, expect=200)
+    await w("PATCH", "/api/auth/me", alice, json={"college": "IIT Madras", "phone": None}, expect=200)
+    await w("POST", "/api/auth/verify-email/resend", alice, expect=202)
+    await w(
+        "POST", "/api/auth/verify-email", None, json={"token": await world.verification_token()}, expect=200
+    )
+    await w("GET", "/api/users", admin, expect=200)
+    await w("GET", "/api/users/{id}", admin, id=alice.id, expect=200)
+    await w("PATCH", "/api/users/{id}", admin, json={"is_active": True}, id=alice.id, expect=200)
+    await w("POST", "/api/users/{id}/password-reset", admin, id=alice.id, expect=202)
+    await w("POST", "/api/auth/password-reset", None, json={"email": alice.email}, expect=202)
+    body = {"current_password": DEFAULT_PASSWORD, "new_password": "a brand new passphrase"}
+    await w("POST", "/api/auth/change-password", await world.fresh_user(), json=body, expect=200)
+    # Last: confirming a reset revokes Alice's token.
+    body = {"token": await world.reset_token(), "password": "a brand new passphrase"}
+    await w("POST", "/api/auth/password-reset/confirm", None, json=body, expect=200)
 
 
 async def test_every_response_matches_its_schema_required_fields_included(

@@ -64,6 +64,25 @@ MATRIX: dict[str, tuple[dict[str, int], Body]] = {
         200, lambda ids, actor: {"email": "owner@example.com", "password": DEFAULT_PASSWORD}
     ),
     "GET /api/auth/me": user_route(),
+    "PATCH /api/auth/me": user_route(200, lambda ids, actor: {"college": "IIT Madras"}),
+    # The world's one admin is the last active one: their account stays.
+    "DELETE /api/auth/me": row(401, 204, 204, 409, lambda ids, actor: {"password": DEFAULT_PASSWORD}),
+    "GET /api/auth/me/export": user_route(),
+    "POST /api/auth/password-reset": same(202, lambda ids, actor: {"email": "owner@example.com"}),
+    # Anyone may try a link; a made-up one is refused the same way for everyone.
+    "POST /api/auth/password-reset/confirm": same(
+        400, lambda ids, actor: {"token": "made-up-token", "password": "long enough pw"}
+    ),
+    "POST /api/auth/verify-email": same(400, lambda ids, actor: {"token": "made-up-token"}),
+    "POST /api/auth/verify-email/resend": user_route(202),
+    "POST /api/auth/change-password": user_route(
+        200, lambda ids, actor: {"current_password": DEFAULT_PASSWORD, "new_password": "another long pw"}
+    ),
+    "POST /api/auth/logout": user_route(204),
+    "GET /api/users": admin_only(),
+    "GET /api/users/{id}": admin_only(),
+    "PATCH /api/users/{id}": admin_only(200, lambda ids, actor: {"is_active": True}),
+    "POST /api/users/{id}/password-reset": admin_only(202),
     "GET /api/activity": user_route(),
     "GET /api/projects": user_route(),
     "POST /api/projects": user_route(201, lambda ids, actor: {"title": "New", "category": "web"}),
@@ -143,6 +162,8 @@ PATH_IDS = {
     "/api/ideas/{id}": "idea",
     "/api/ideas/{id}/refine": "idea",
     "/api/chatbot/sessions/{session_id}": "session",
+    "/api/users/{id}": "owner",
+    "/api/users/{id}/password-reset": "owner",
 }
 
 
@@ -186,6 +207,7 @@ async def world(client):  # type: ignore[no-untyped-def]
         await db.flush()
         ids = {name: item.id for name, item in rows.items()}
     ids |= {"plan": plan.id, "service": service.id, "project": project.id, "session": str(session_id)}
+    ids["owner"] = owner.id
     return {
         "ids": ids,
         "tokens": {"owner": owner.headers, "other": other.headers, "admin": admin.headers, "anonymous": {}},
@@ -208,5 +230,11 @@ async def test_authorization_cell(client: httpx.AsyncClient, world, route: str, 
     if expected >= 400:
         assert (
             response.json()["error"]["code"]
-            in {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict"}[expected]
+            in {
+                400: "invalid_token",
+                401: "unauthorized",
+                403: "forbidden",
+                404: "not_found",
+                409: "conflict",
+            }[expected]
         )

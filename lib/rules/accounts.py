@@ -1,0 +1,173 @@
+"""Account rules: limits, passwords checked like logins, revoking tokens, account mail, admins, deletion."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lib.core import ratelimit
+from lib.core.db import release
+from lib.core.errors import Conflict, Unauthorized
+from lib.core.passwords import hash_password, verify_password
+from lib.models.account_tokens import AccountToken
+from lib.models.activity_logs import ActivityLog, ActivityLogArchive
+from lib.models.chatbot_history import ChatbotMessage, ChatbotMessageArchive
+from lib.models.idea_generation_history import Idea
+from lib.models.projects import Project
+from lib.models.rate_limits import RateLimitHit
+from lib.models.users import User
+from lib.rules import account_mail, account_tokens
+
+# Failed logins (and wrong current passwords) per email and client IP.
+LOGIN_FAILURES_ALLOWED = 5
+LOGIN_WINDOW = timedelta(minutes=15)
+# Verification mails a signed-in user may ask for.
+RESENDS_PER_USER = 5
+RESEND_WINDOW = timedelta(hours=1)
+# pg_advisory_xact_lock key serialising every change that can take an active admin away.
+ADMINS_LOCK = 0x4C61756E6368  # "Launch"
+DELETED_NAME = "Deleted user"
+
+
+def login_bucket(email: str, ip: str | None) -> str:
+    return f"login:{email}:{ip}"
+
+
+async def limit_resends(db: AsyncSession, user_id: int) -> None:
+    await ratelimit.hit(db, f"verify:user:{user_id}", limit=RESENDS_PER_USER, window=RESEND_WINDOW)
+
+
+async def check_password(db: AsyncSession, user: User, password: str, ip: str | None) -> None:
+    """The caller's own password, checked as a login is: counted in their login bucket, 401 if wrong.
+
+    The request's connection goes back to the pool first: the count commits on a connection of its
+    own (it must survive this request's rollback), and one request never holds two.
+    """
+    bucket = login_bucket(user.email, ip)
+    await release(db)
+    await ratelimit.acquire(bucket, limit=LOGIN_FAILURES_ALLOWED, window=LOGIN_WINDOW)
+    if not await asyncio.to_thread(verify_password, user.password_hash, password):
+        raise Unauthorized("Wrong password")
+    await ratelimit.reset(db, bucket)
+
+
+async def revoke_tokens(db: AsyncSession, user_id: int, **values: Any) -> User:
+    """Bump token_version (every access token issued so far stops working), with other changes."""
+    statement = (
+        update(User)
+        .where(User.id == user_id)
+        .values(token_version=User.token_version + 1, **values)
+        .returning(User)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    user: User = (await db.scalars(statement)).one()
+    return user
+
+
+async def set_password(db: AsyncSession, user_id: int, password: str, **values: Any) -> User:
+    """A new password: every access token and every reset link issued before stops working."""
+    password_hash = await asyncio.to_thread(hash_password, password)
+    user = await revoke_tokens(db, user_id, password_hash=password_hash, **values)
+    await account_tokens.void(db, user_id, "password_reset")
+    return user
+
+
+# --- admins -----------------------------------------------------------------------------------------
+
+
+async def ensure_other_admins(db: AsyncSession, user_id: int) -> None:
+    """409 unless an active admin other than `user_id` remains; holds the admins lock until commit.
+
+    Every change that can take an active admin away takes the lock first, so two admins demoting
+    each other at once cannot both pass this count.
+    """
+    await db.execute(select(func.pg_advisory_xact_lock(ADMINS_LOCK)))
+    others = await db.scalar(select(func.count()).where(User.is_admin, User.is_active, User.id != user_id))
+    if not others:
+        raise Conflict("The last active admin cannot be deactivated, demoted or deleted")
+
+
+async def update_by_admin(db: AsyncSession, me: User, user_id: int, changes: dict[str, bool]) -> User | None:
+    """An admin's change of `is_active`/`is_admin`; None if there is no such user.
+
+    Deactivation and demotion revoke the user's tokens at once; nobody deactivates or demotes
+    themselves, and the last active admin stays.
+    """
+    removing = changes.get("is_active") is False or changes.get("is_admin") is False
+    if removing and user_id == me.id:
+        raise Conflict("You cannot deactivate or demote yourself")
+    if removing:
+        await ensure_other_admins(db, user_id)
+    target = await db.get(User, user_id, populate_existing=True)
+    if target is None or not changes:
+        return target
+    active, admin = changes.get("is_active", target.is_active), changes.get("is_admin", target.is_admin)
+    if (target.is_active and not active) or (target.is_admin and not admin):
+        user = await revoke_tokens(db, user_id, is_active=active, is_admin=admin)
+        if not active:
+            await account_tokens.void(db, user_id)
+        return user
+    target.is_active, target.is_admin = active, admin
+    await db.flush()
+    return target
+
+
+# --- deletion ---------------------------------------------------------------------------------------
+
+
+async def delete_account(db: AsyncSession, user: User) -> int | None:
+    """Anonymise and deactivate `user`, delete what only they had; the goodbye mail's outbox id.
+
+    Chat messages and ideas are deleted, projects soft-deleted; orders, synopses, meetings, admin
+    requests and the activity log stay (bookkeeping) without personal data. The email becomes
+    `deleted-<id>@invalid`, so the real address can register again.
+    """
+    if user.is_admin:
+        await ensure_other_admins(db, user.id)
+    mail_id = await account_mail.mail_account_deleted(db, user)
+    for model in (ChatbotMessage, ChatbotMessageArchive, Idea, AccountToken):
+        await db.execute(delete(model).where(model.user_id == user.id))
+    await db.execute(
+        update(Project)
+        .where(Project.user_id == user.id, Project.deleted_at.is_(None))
+        .values(deleted_at=func.now())
+        .execution_options(synchronize_session=False)
+    )
+    for log in (ActivityLog, ActivityLogArchive):
+        await db.execute(
+            update(log)
+            .where(log.user_id == user.id)
+            .values(ip_address=None, user_agent=None, details=None)
+            .execution_options(synchronize_session=False)
+        )
+    # Limit buckets name the email: they go too.
+    await db.execute(
+        delete(RateLimitHit).where(
+            or_(
+                RateLimitHit.bucket.startswith(f"login:{user.email}:", autoescape=True),
+                RateLimitHit.bucket == f"reset:email:{user.email}",
+                RateLimitHit.bucket == f"verify:user:{user.id}",
+            )
+        )
+    )
+    await revoke_tokens(
+        db,
+        user.id,
+        email=f"deleted-{user.id}@invalid",
+        full_name=DELETED_NAME,
+        password_hash="!deleted",  # no Argon2 hash: nothing verifies against it
+        phone=None,
+        college=None,
+        department=None,
+        graduation_year=None,
+        email_notifications=False,
+        email_verified_at=None,
+        last_login_at=None,
+        is_active=False,
+        is_admin=False,
+    )
+    return mail_id
