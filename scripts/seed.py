@@ -63,11 +63,14 @@ async def seed_admin(email: str, password: str) -> str:
                     password_hash=hash_password(password),
                     full_name="Administrator",
                     is_admin=True,
+                    email_verified_at=func.now(),  # ADMIN_EMAIL is the operator's own address
                 )
             )
             return "created"
         user.is_admin = True
         user.is_active = True
+        if user.email_verified_at is None:
+            user.email_verified_at = func.now()
         if not verify_password(user.password_hash, password) or needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         return "updated"

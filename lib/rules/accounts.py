@@ -1,4 +1,4 @@
-"""Account rules: limits, passwords checked like logins, revoking tokens, account mail, admins, deletion."""
+"""Account rules: login limits, passwords checked like logins, revoking tokens, new passwords, the admins."""
 
 from __future__ import annotations
 
@@ -6,21 +6,15 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.core import ratelimit
 from lib.core.db import release
 from lib.core.errors import Conflict, Unauthorized
 from lib.core.passwords import hash_password, verify_password
-from lib.models.account_tokens import AccountToken
-from lib.models.activity_logs import ActivityLog, ActivityLogArchive
-from lib.models.chatbot_history import ChatbotMessage, ChatbotMessageArchive
-from lib.models.idea_generation_history import Idea
-from lib.models.projects import Project
-from lib.models.rate_limits import RateLimitHit
 from lib.models.users import User
-from lib.rules import account_mail, account_tokens
+from lib.rules import account_tokens
 
 # Failed logins (and wrong current passwords) per email and client IP.
 LOGIN_FAILURES_ALLOWED = 5
@@ -30,7 +24,6 @@ RESENDS_PER_USER = 5
 RESEND_WINDOW = timedelta(hours=1)
 # pg_advisory_xact_lock key serialising every change that can take an active admin away.
 ADMINS_LOCK = 0x4C61756E6368  # "Launch"
-DELETED_NAME = "Deleted user"
 
 
 def login_bucket(email: str, ip: str | None) -> str:
@@ -114,60 +107,3 @@ async def update_by_admin(db: AsyncSession, me: User, user_id: int, changes: dic
     target.is_active, target.is_admin = active, admin
     await db.flush()
     return target
-
-
-# --- deletion ---------------------------------------------------------------------------------------
-
-
-async def delete_account(db: AsyncSession, user: User) -> int | None:
-    """Anonymise and deactivate `user`, delete what only they had; the goodbye mail's outbox id.
-
-    Chat messages and ideas are deleted, projects soft-deleted; orders, synopses, meetings, admin
-    requests and the activity log stay (bookkeeping) without personal data. The email becomes
-    `deleted-<id>@invalid`, so the real address can register again.
-    """
-    if user.is_admin:
-        await ensure_other_admins(db, user.id)
-    mail_id = await account_mail.mail_account_deleted(db, user)
-    for model in (ChatbotMessage, ChatbotMessageArchive, Idea, AccountToken):
-        await db.execute(delete(model).where(model.user_id == user.id))
-    await db.execute(
-        update(Project)
-        .where(Project.user_id == user.id, Project.deleted_at.is_(None))
-        .values(deleted_at=func.now())
-        .execution_options(synchronize_session=False)
-    )
-    for log in (ActivityLog, ActivityLogArchive):
-        await db.execute(
-            update(log)
-            .where(log.user_id == user.id)
-            .values(ip_address=None, user_agent=None, details=None)
-            .execution_options(synchronize_session=False)
-        )
-    # Limit buckets name the email: they go too.
-    await db.execute(
-        delete(RateLimitHit).where(
-            or_(
-                RateLimitHit.bucket.startswith(f"login:{user.email}:", autoescape=True),
-                RateLimitHit.bucket == f"reset:email:{user.email}",
-                RateLimitHit.bucket == f"verify:user:{user.id}",
-            )
-        )
-    )
-    await revoke_tokens(
-        db,
-        user.id,
-        email=f"deleted-{user.id}@invalid",
-        full_name=DELETED_NAME,
-        password_hash="!deleted",  # no Argon2 hash: nothing verifies against it
-        phone=None,
-        college=None,
-        department=None,
-        graduation_year=None,
-        email_notifications=False,
-        email_verified_at=None,
-        last_login_at=None,
-        is_active=False,
-        is_admin=False,
-    )
-    return mail_id
