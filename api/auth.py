@@ -51,10 +51,11 @@ async def register(call: Call[RegisterIn, None]) -> TokenOut:
     user = await call.db.scalar(statement)
     if user is None:
         raise Conflict("An account with this email already exists")
-    call.report(actor_id=user.id, entity_id=user.id)
     issued = await account_tokens.issue(call.db, "email_verification", user_id=user.id)
     if issued is not None:
         call.send_after_commit(await account_mail.mail_verification_link(call.db, issued))
+    # Last: a failure before this rolls the user back, and its activity row must not name them.
+    call.report(actor_id=user.id, entity_id=user.id)
     return _token_response(user)
 
 

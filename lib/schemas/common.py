@@ -32,6 +32,9 @@ Slug = Annotated[
         pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$",
     ),
 ]
+# One plain address a mail can go to: no whitespace, control characters, or the characters that
+# separate or quote addresses in a header (lib/mail refuses those as a recipient).
+_ADDRESS_PART = r'[^@\s\x00-\x1f\x7f-\x9f,;<>()\[\]\\"]+'
 Email = Annotated[
     str,
     StringConstraints(
@@ -39,7 +42,7 @@ Email = Annotated[
         to_lower=True,
         min_length=3,
         max_length=254,
-        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        pattern=rf"^{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART}$",
     ),
 ]
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]

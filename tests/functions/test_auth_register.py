@@ -112,6 +112,11 @@ REGISTER_OK = {"email": "gina@example.com", "password": PASSWORD, "full_name": "
         ({"email": "not-an-email"}, "email"),
         ({"email": "two@@example.com"}, "email"),
         ({"email": ""}, "email"),
+        # Not one plain address a mail could go to.
+        ({"email": "a,b@example.com"}, "email"),
+        ({"email": "x\x12y@example.com"}, "email"),
+        ({"email": "<gina@example.com>"}, "email"),
+        ({"email": '"gina"@example.com'}, "email"),
         ({"full_name": "x" * 201}, "full_name"),
         ({"full_name": "   "}, "full_name"),
         ({"full_name": 42}, "full_name"),
