@@ -20,6 +20,10 @@ os.environ.setdefault("LOG_FORMAT", "console")
 os.environ.pop("AI_API_URL", None)
 os.environ.pop("AI_API_KEY", None)
 os.environ["CRON_SECRET"] = "test-cron-secret-value"
+# Mail the functions send in tests arrives as .eml files here (the tests read what arrived);
+# the outbox tests point their own settings at a real SMTP server.
+MAIL_DIR = Path(tempfile.mkdtemp(prefix="launchpad-mail-"))
+os.environ["EMAIL_URL"] = f"local://{MAIL_DIR}"
 
 TEST_DB = "launchpad_test"
 

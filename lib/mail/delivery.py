@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from lib.core import config
 from lib.core.db import session
@@ -132,12 +132,27 @@ def describe(error: BaseException) -> str:
     return described[:ERROR_MAX]
 
 
+# Mails that carry a single-use link: once delivered (or given up on) their bodies are replaced, so
+# no row keeps a working token any longer than the send needs (account_tokens holds only a hash).
+SINGLE_USE_LINK_TEMPLATES = ("password_reset", "verify_email")
+REMOVED = "[removed once the message left: it carried a single-use link]"
+
+
+def _scrubbed() -> dict[str, Any]:
+    """Body values for a finished message: removed for the single-use-link templates, else unchanged."""
+    secret = OutboxMessage.template.in_(SINGLE_USE_LINK_TEMPLATES)
+    return {
+        "text_body": case((secret, REMOVED), else_=OutboxMessage.text_body),
+        "html_body": case((secret, REMOVED), else_=OutboxMessage.html_body),
+    }
+
+
 async def _mark_sent(message_id: int) -> None:
     async with session(autocommit=True) as db:
         await db.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id)
-            .values(status="sent", sent_at=func.now(), last_error=None)
+            .values(status="sent", sent_at=func.now(), last_error=None, **_scrubbed())
             .execution_options(synchronize_session=False)
         )
 
@@ -145,7 +160,7 @@ async def _mark_sent(message_id: int) -> None:
 async def _mark_failed(message_id: int, error: str, *, give_up: bool) -> None:
     values: dict[str, Any] = {"last_error": error}
     if give_up:
-        values["status"] = "failed"
+        values |= {"status": "failed", **_scrubbed()}
     async with session(autocommit=True) as db:
         await db.execute(
             update(OutboxMessage)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import email
+import email.policy
 import re
 import time
 from collections.abc import Iterator
@@ -71,10 +73,24 @@ async def outbox(template: str | None = None, recipient: str | None = None) -> l
         return list(await db.scalars(statement))
 
 
+def delivered_text(message: OutboxMessage) -> str:
+    """The text part of the mail an outbox row became, as it arrived (the local backend's .eml file)."""
+    from lib.mail.backends import local_path
+    from tests.conftest import MAIL_DIR
+
+    path = local_path(message.message_id, MAIL_DIR)
+    assert message.status == "sent" and path.is_file(), (message.status, path)
+    parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    part = parsed.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
 def token_of(message: OutboxMessage) -> str:
-    """The token in an outbox row's rendered text (what the mail will carry)."""
-    match = TOKEN_IN_LINK.search(message.text_body)
-    assert match is not None, message.text_body
+    """The token in the link of the mail an outbox row became (as delivered: the row keeps no link)."""
+    text = delivered_text(message)
+    match = TOKEN_IN_LINK.search(text)
+    assert match is not None, text
     return match.group(1)
 
 

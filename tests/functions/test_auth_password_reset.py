@@ -236,3 +236,13 @@ async def test_reset_requests_are_limited_per_ip(client: httpx.AsyncClient) -> N
         headers={"x-forwarded-for": "192.0.2.9"},
     )
     assert elsewhere.status_code == 202
+
+
+async def test_no_row_keeps_the_link_once_the_mail_left(client: httpx.AsyncClient, alice: Account) -> None:
+    token = await reset_token(client, alice.email)  # read from the mail as it arrived
+    [message] = await outbox("password_reset", alice.email)
+    assert message.status == "sent"
+    assert token not in message.text_body and token not in message.html_body
+    [stored] = await account_tokens(alice.id)
+    assert token not in stored.token_hash  # only a hash of it is kept
+    assert (await confirm(client, token)).status_code == 200  # the delivered link still works
