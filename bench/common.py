@@ -100,7 +100,8 @@ def token_for(user_id: int, minutes: int = 1440) -> str:
     import jwt
 
     now = int(time.time())
-    claims = {"sub": str(user_id), "iat": now, "exp": now + minutes * 60, "iss": ISSUER}
+    # `ver`: the user's token_version (0 for the generated users; a bump revokes the token).
+    claims = {"sub": str(user_id), "iat": now, "exp": now + minutes * 60, "iss": ISSUER, "ver": 0}
     return jwt.encode(claims, SECRET_KEY, algorithm=ALGORITHM)
 
 
