@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import typing
 from collections.abc import Awaitable, Callable
@@ -132,6 +133,15 @@ class Endpoint:
         body, query = _input_models(self.handler)
         object.__setattr__(self, "body", body)
         object.__setattr__(self, "query", query)
+
+    @property
+    def response_model(self) -> Any:
+        """`response`, with a `"module:Name"` reference imported: a model a function's cold start need
+        not load (its OpenAPI document and its handler import it when they run)."""
+        if isinstance(self.response, str) and ":" in self.response:
+            module, _, name = self.response.partition(":")
+            return getattr(importlib.import_module(module), name)
+        return self.response
 
     @property
     def action(self) -> str:

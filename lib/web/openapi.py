@@ -108,8 +108,9 @@ def build_document(
     for endpoint in endpoints:
         if endpoint.body is not None:
             models.append((endpoint.body, "validation"))
-        if isinstance(endpoint.response, type) and issubclass(endpoint.response, BaseModel):
-            models.append((endpoint.response, "serialization"))
+        returned = endpoint.response_model
+        if isinstance(returned, type) and issubclass(returned, BaseModel):
+            models.append((returned, "serialization"))
     keys, definitions = models_json_schema(models, ref_template=REF) if models else ({}, {"$defs": {}})
     schemas: dict[str, Any] = dict(definitions.get("$defs", {}))
     schemas["Error"] = ERROR_SCHEMA
@@ -139,10 +140,11 @@ def build_document(
             }
         success: dict[str, Any] = {"description": STATUS_TEXT.get(endpoint.status, "OK")}
         if endpoint.status != 204:
-            if isinstance(endpoint.response, type) and issubclass(endpoint.response, BaseModel):
-                schema = keys[(endpoint.response, "serialization")]
-            elif endpoint.response is not None:
-                schema = endpoint.response
+            returned = endpoint.response_model
+            if isinstance(returned, type) and issubclass(returned, BaseModel):
+                schema = keys[(returned, "serialization")]
+            elif returned is not None:
+                schema = returned
             else:
                 schema = {}
             success["content"] = {endpoint.media_type: {"schema": schema}}

@@ -223,7 +223,7 @@ def response_models() -> list[type[BaseModel]]:
     from api.openapi import all_endpoints
 
     found: dict[str, type[BaseModel]] = {}
-    stack = [e.response for e in all_endpoints() if isinstance(e.response, type)]
+    stack = [e.response_model for e in all_endpoints() if isinstance(e.response_model, type)]
     while stack:
         model = stack.pop()
         if not (isinstance(model, type) and issubclass(model, BaseModel)) or model.__name__ in found:
