@@ -123,9 +123,15 @@ def pooler_line(rt: dict[str, Any] | None) -> str:
     if not rt or "warm_get" not in rt["modes"].get("pgbouncer", {}):
         return "see §2"
     pooled, direct = rt["modes"]["pgbouncer"], rt["modes"]["direct"]
+    through, alone = pooled["warm_get"]["round_trips"], direct["warm_get"]["round_trips"]
+    if through == alone:
+        return (
+            f"a warm GET takes {through} round trips through the pooler, as direct (prepared statements "
+            "tracked by PgBouncer, §2): the gap is PgBouncer's own hop, whose CPU shares this machine's "
+            "2 cores with PostgreSQL, the function and the load generator"
+        )
     return (
-        f"behind the pooler a warm GET takes {pooled['warm_get']['round_trips']} round trips instead of "
-        f"{direct['warm_get']['round_trips']}: no prepared-statement cache, so every statement is "
-        "prepared (asyncpg's unnamed statement) and then executed, inside BEGIN/COMMIT so both reach "
-        "the same server connection (§2)"
+        f"behind the pooler a warm GET takes {through} round trips instead of {alone}: no "
+        "prepared-statement cache, so every statement is prepared (asyncpg's unnamed statement) and "
+        "then executed, inside BEGIN/COMMIT so both reach the same server connection (§2)"
     )
