@@ -4,12 +4,16 @@ A migration that changes a column's type invalidates the plans asyncpg caches fo
 statements ("cached plan must not change result type"). asyncpg re-prepares by itself outside a
 transaction; inside one the statement fails and the transaction is lost, and the runner then runs
 the unit of work once more (nothing of it was committed). Behind a legacy pooler nothing is cached.
+Behind PgBouncer with prepared statements (Neon's pooler) this is not enough: see the xfail below.
 """
 
 from __future__ import annotations
 
+import os
+
 import asyncpg
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from lib.core.db import session
@@ -25,11 +29,25 @@ async def _alter_status(direct_url: str, column_type: str) -> None:
         await connection.close()
 
 
-async def test_requests_after_a_column_type_change_all_succeed(
-    client: httpx.AsyncClient, alice: Account, database_url: str
-) -> None:
-    import os
+@pytest.fixture
+def known_limit_behind_prepared_pooler(request: pytest.FixtureRequest, database_url: str) -> None:
+    """Behind PgBouncer with prepared statements the replay is not enough (strict: a fix shows up)."""
+    if os.environ.get("DB_POOLER") == "prepared":  # set by the database_url fixture for the pooled run
+        request.node.add_marker(
+            pytest.mark.xfail(
+                strict=True,
+                reason=(
+                    "the stale plan lives in PgBouncer's own server-side statement on each server "
+                    "connection, so the replay fails too until PgBouncer replaces those connections: "
+                    "migrate by expand/contract (docs/DEPLOYMENT.md, section 6)"
+                ),
+            )
+        )
 
+
+async def test_requests_after_a_column_type_change_all_succeed(
+    client: httpx.AsyncClient, alice: Account, database_url: str, known_limit_behind_prepared_pooler: None
+) -> None:
     direct = os.environ.get("DATABASE_URL_UNPOOLED") or database_url
     project_id = await make_project(client, alice)
     for title in ("warm one", "warm two"):  # the same statements, prepared and cached
