@@ -11,7 +11,7 @@ from lib.models.orders import Order
 from lib.models.projects import Project
 from lib.models.synopsis import Synopsis
 from lib.models.users import User
-from lib.rules import account_mail, account_tokens, accounts
+from lib.rules import account_mail, accounts
 from lib.rules.ownership import not_found
 from lib.schemas.common import Page
 from lib.schemas.users import AcceptedOut, UserAdminUpdate, UserCounts, UserDetailOut, UserOut, UserQuery
@@ -75,9 +75,7 @@ async def send_password_reset(call: Call[None, None]) -> AcceptedOut:
         raise not_found(User, user_id)
     if not user.is_active:
         raise Conflict("This account is deactivated: reactivate it first")
-    issued = await account_tokens.issue(call.db, "password_reset", user_id=user_id)
-    if issued is not None:
-        call.send_after_commit(await account_mail.mail_reset_link(call.db, issued))
+    call.send_after_commit(await account_mail.send_link(call.db, "password_reset", user_id=user_id))
     return AcceptedOut()
 
 

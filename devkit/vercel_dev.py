@@ -20,6 +20,22 @@ from devkit.vercel_api import PROJECT_ID, USER_ID, VercelApiStub
 VERCEL = ROOT / "node_modules" / ".bin" / "vercel"  # by path: npx must never fetch another version
 # The CLI refuses a --token with '-' in it; the stub accepts any.
 OFFLINE_TOKEN = "offlinetoken"
+# The settings the functions get as the project's development environment (`make vercel-dev`, the test).
+FUNCTION_SETTINGS = (
+    "DATABASE_URL",
+    "DATABASE_URL_UNPOOLED",
+    "DB_POOLER",
+    "SECRET_KEY",
+    "CRON_SECRET",
+    "FRONTEND_URL",
+    "EMAIL_URL",
+    "LOG_FORMAT",
+)
+
+
+def function_env(env: dict[str, str]) -> dict[str, str]:
+    """The FUNCTION_SETTINGS that `env` sets."""
+    return {name: env[name] for name in FUNCTION_SETTINGS if env.get(name)}
 
 
 def copy_work_tree(destination: Path) -> Path:

@@ -14,17 +14,8 @@ import sys
 import time
 
 from devkit.processes import ROOT
-from devkit.vercel_dev import VercelDev
+from devkit.vercel_dev import VercelDev, function_env
 from scripts.dev import DEV_ADMIN, prepare_database
-
-PASSED_ON = (
-    "DATABASE_URL",
-    "DATABASE_URL_UNPOOLED",
-    "DB_POOLER",
-    "SECRET_KEY",
-    "CRON_SECRET",
-    "FRONTEND_URL",
-)
 
 
 def main() -> int:
@@ -35,8 +26,7 @@ def main() -> int:
     for name, value in DEV_ADMIN.items():
         env.setdefault(name, value)
     server = prepare_database(env)
-    function_env = {name: env[name] for name in PASSED_ON if env.get(name)}
-    vercel = VercelDev(ROOT, function_env, port=args.port)
+    vercel = VercelDev(ROOT, function_env(env), port=args.port)
     try:
         vercel.wait_listening()
         print(f"vercel dev on {vercel.base_url} (log: {vercel.log_path}); functions build on first request")

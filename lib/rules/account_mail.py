@@ -17,6 +17,7 @@ from lib.core.db import release
 from lib.core.log import get_logger, redact
 from lib.mail.links import frontend_link
 from lib.mail.outbox import enqueue
+from lib.models.statuses import AccountTokenPurpose
 from lib.models.users import User
 from lib.rules import account_tokens
 from lib.rules.account_tokens import LIFETIMES, Issued
@@ -65,6 +66,18 @@ async def mail_verification_link(db: AsyncSession, issued: Issued) -> int | None
     )
 
 
+async def send_link(
+    db: AsyncSession, purpose: AccountTokenPurpose, *, user_id: int | None = None, email: str | None = None
+) -> int | None:
+    """Issue a new link of `purpose` (voiding the older one) and queue its mail: the outbox id, or None
+    when there is no such active user (or the mail is already queued)."""
+    issued = await account_tokens.issue(db, purpose, user_id=user_id, email=email)
+    if issued is None:
+        return None
+    mail = mail_reset_link if purpose == "password_reset" else mail_verification_link
+    return await mail(db, issued)
+
+
 async def mail_password_changed(db: AsyncSession, user: User) -> int | None:
     return await enqueue(
         db,
@@ -98,7 +111,7 @@ async def request_reset(db: AsyncSession, email: str, ip: str | None) -> int | N
     started = time.monotonic()
     await ratelimit.acquire(f"reset:ip:{ip}", limit=RESETS_PER_IP, window=RESET_WINDOW)
     await ratelimit.acquire(f"reset:email:{email}", limit=RESETS_PER_EMAIL, window=RESET_WINDOW)
-    issued = await account_tokens.issue(db, "password_reset", email=email)
+    issued = await account_tokens.issue(db, "password_reset", email=email)  # the id is returned too
     mail_id = await mail_reset_link(db, issued) if issued is not None else None
     await release(db)  # committed: the link and its mail exist before anything is sent
     if mail_id is not None:

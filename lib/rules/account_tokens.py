@@ -18,6 +18,7 @@ from sqlalchemy import func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lib.core.errors import InvalidToken
 from lib.models.account_tokens import AccountToken
 from lib.models.statuses import AccountTokenPurpose
 from lib.models.users import User
@@ -88,8 +89,8 @@ async def issue(
     return Issued(token, token_hash, row.id, row.email, row.full_name)
 
 
-async def consume(db: AsyncSession, purpose: AccountTokenPurpose, token: str) -> int | None:
-    """Use a link once: the id of its (active) user, or None if it is unknown, used, expired or replaced."""
+async def consume(db: AsyncSession, purpose: AccountTokenPurpose, token: str) -> int:
+    """Use a link once: the id of its (active) user; 400 `invalid_token` if unknown, used or expired."""
     statement = (
         update(AccountToken)
         .where(
@@ -104,6 +105,8 @@ async def consume(db: AsyncSession, purpose: AccountTokenPurpose, token: str) ->
         .execution_options(synchronize_session=False)
     )
     user_id: int | None = await db.scalar(statement)
+    if user_id is None:
+        raise InvalidToken()
     return user_id
 
 

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from devkit.processes import ROOT
-from devkit.vercel_dev import VercelDev, copy_work_tree
+from devkit.vercel_dev import VercelDev, copy_work_tree, function_env
 from tests.support import require_tools
 
 PROJECT = ROOT / ".data" / "vercel-dev"
@@ -32,9 +32,7 @@ def vercel_dev(database_url: str) -> Iterator[VercelDev]:
         if entry.name != ".vercel":
             shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
     project = copy_work_tree(PROJECT)
-    names = ("DATABASE_URL", "DATABASE_URL_UNPOOLED", "DB_POOLER", "SECRET_KEY", "CRON_SECRET", "LOG_FORMAT")
-    function_env = {name: os.environ[name] for name in names if os.environ.get(name)}
-    server = VercelDev(project, function_env)
+    server = VercelDev(project, function_env(dict(os.environ)))
     try:
         server.wait_listening()
         yield server
