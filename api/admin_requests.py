@@ -7,6 +7,8 @@ from sqlalchemy import func, select
 from lib.core.errors import Conflict, field_error
 from lib.core.pagination import matching, page_of
 from lib.models.admin_requests import AdminRequest
+from lib.rules import notices
+from lib.rules.notifications import Notice, insert_notifying
 from lib.rules.ownership import get_owned, visible
 from lib.rules.status_machines import ADMIN_REQUEST
 from lib.rules.transitions import transition
@@ -42,8 +44,13 @@ async def list_admin_requests(call: Call[None, AdminRequestQuery]) -> Page[Admin
 
 
 async def create_admin_request(call: Call[AdminRequestCreate, None]) -> AdminRequestOut:
-    admin_request = AdminRequest(user_id=call.me.id, **call.body.model_dump())
-    await call.insert(admin_request)
+    body = call.body
+    told = [notices.admin_request_opened(call.me.full_name, body.request_type, body.message)]
+    values = {"user_id": call.me.id, **body.model_dump()}
+    admin_request = await insert_notifying(
+        call.db, AdminRequest, values, told, actor_id=call.me.id, send_mail=call.send_after_commit
+    )
+    call.report(entity_id=admin_request.id)
     return AdminRequestOut.model_validate(admin_request)
 
 
@@ -55,7 +62,9 @@ async def _move(call: Call[Any, Any], admin_request: AdminRequest, changes: dict
     if not call.me.is_admin:
         raise Conflict("Only an admin can change a request's status")
     to = changes.pop("status")
+    told: list[Notice] = []
     if to in CLOSING:
+        told = [notices.admin_request_answered(admin_request.id, to, changes["admin_response"])]
         changes |= {"resolved_by": call.me.id, "resolved_at": func.now()}
     # The conditional UPDATE decides: of two racing moves only one finds the status it expects.
     return await transition(
@@ -66,6 +75,8 @@ async def _move(call: Call[Any, Any], admin_request: AdminRequest, changes: dict
         machine=ADMIN_REQUEST,
         to=to,
         values=changes,
+        notices=told,
+        send_mail=call.send_after_commit,
     )
 
 

@@ -8,6 +8,8 @@ from lib.core.errors import Conflict, field_error
 from lib.core.pagination import matching, page_of
 from lib.models.meetings import Meeting
 from lib.models.projects import Project
+from lib.rules import notices
+from lib.rules.notifications import Notice, insert_notifying
 from lib.rules.ownership import get_owned, visible
 from lib.rules.status_machines import MEETING
 from lib.rules.transitions import transition
@@ -48,13 +50,25 @@ async def create_meeting(call: Call[MeetingCreate, None]) -> MeetingOut:
     if body.project_id is not None:
         # Checked here so a missing or foreign project is a 404, never a foreign-key error.
         await get_owned(call.db, Project, body.project_id, call.me, admin_sees_all=False)
-    meeting = Meeting(user_id=call.me.id, **body.model_dump())
-    await call.insert(meeting)
+    told = [notices.meeting_requested(call.me.full_name, body.scheduled_at, body.agenda)]
+    values = {"user_id": call.me.id, **body.model_dump()}
+    meeting = await insert_notifying(
+        call.db, Meeting, values, told, actor_id=call.me.id, send_mail=call.send_after_commit
+    )
+    call.report(entity_id=meeting.id)
     return MeetingOut.model_validate(meeting)
 
 
 async def get_meeting(call: Call[None, None]) -> MeetingOut:
     return MeetingOut.model_validate(await get_owned(call.db, Meeting, call.params["id"], call.me))
+
+
+def _move_notices(meeting: Meeting, to: str, changes: dict[str, Any]) -> list[Notice]:
+    if to == "confirmed":
+        return [notices.meeting_confirmed(meeting.scheduled_at, changes["meeting_link"])]
+    if to == "cancelled":
+        return [notices.meeting_cancelled(meeting.scheduled_at)]  # not sent when the owner cancels
+    return []
 
 
 async def _move(call: Call[Any, Any], meeting: Meeting, changes: dict[str, Any]) -> Meeting:
@@ -70,6 +84,8 @@ async def _move(call: Call[Any, Any], meeting: Meeting, changes: dict[str, Any])
         machine=MEETING,
         to=to,
         values=changes,
+        notices=_move_notices(meeting, to, changes),
+        send_mail=call.send_after_commit,
     )
 
 

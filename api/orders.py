@@ -6,6 +6,7 @@ from lib.core.pagination import matching, page_of
 from lib.models.orders import Order
 from lib.models.plans import Plan
 from lib.models.projects import Project
+from lib.rules import notices
 from lib.rules.ownership import get_owned, not_found, visible
 from lib.rules.status_machines import ORDER
 from lib.rules.transitions import transition
@@ -58,6 +59,8 @@ async def update_order_status(call: Call[OrderStatusUpdate, None]) -> OrderOut:
         call.me,
         machine=ORDER,
         to=to,
+        notices=[notices.order_status(call.params["id"], to)],  # not sent when the owner moves it
+        send_mail=call.send_after_commit,
     )
     return OrderOut.model_validate(order)
 

@@ -8,6 +8,8 @@ from lib.core.errors import Conflict
 from lib.core.pagination import matching, page_of
 from lib.models.projects import Project
 from lib.models.synopsis import Synopsis
+from lib.rules import notices
+from lib.rules.notifications import Notice, insert_notifying
 from lib.rules.ownership import get_owned, owned, visible
 from lib.rules.status_machines import SYNOPSIS
 from lib.rules.transitions import transition
@@ -37,6 +39,14 @@ async def _edit_content(call: Call[Any, Any], synopsis_id: int, changes: dict[st
     return synopsis
 
 
+def _move_notices(synopsis_id: int, to: str, feedback: str | None, author: str) -> list[Notice]:
+    if to in notices.REVIEW_TITLES:
+        return [notices.synopsis_reviewed(synopsis_id, to, feedback)]
+    if to == "submitted":
+        return [notices.synopsis_submitted(author, f"Synopsis {synopsis_id} is waiting for review.")]
+    return []
+
+
 async def _move(call: Call[Any, Any], synopsis_id: int, to: str, feedback: str | None) -> Synopsis:
     values: dict[str, Any] = {}
     if SYNOPSIS.admin_only(to):
@@ -51,6 +61,8 @@ async def _move(call: Call[Any, Any], synopsis_id: int, to: str, feedback: str |
         machine=SYNOPSIS,
         to=to,
         values=values,
+        notices=_move_notices(synopsis_id, to, feedback, call.me.full_name),
+        send_mail=call.send_after_commit,
     )
 
 
@@ -64,9 +76,14 @@ async def list_synopses(call: Call[None, SynopsisQuery]) -> Page[SynopsisOut]:
 async def create_synopsis(call: Call[SynopsisCreate, None]) -> SynopsisOut:
     body = call.body
     await get_owned(call.db, Project, body.project_id, call.me, admin_sees_all=False)
-    synopsis = Synopsis(user_id=call.me.id, **body.model_dump())
-    await call.insert(synopsis)
-    call.report(project_id=body.project_id, status=body.status)
+    told: list[Notice] = []
+    if body.status == "submitted":
+        told = [notices.synopsis_submitted(call.me.full_name, f"“{body.title}” is waiting for review.")]
+    values = {"user_id": call.me.id, **body.model_dump()}
+    synopsis = await insert_notifying(
+        call.db, Synopsis, values, told, actor_id=call.me.id, send_mail=call.send_after_commit
+    )
+    call.report(entity_id=synopsis.id, project_id=body.project_id, status=body.status)
     return SynopsisOut.model_validate(synopsis)
 
 

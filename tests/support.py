@@ -186,7 +186,7 @@ async def activity_rows(**filters: object) -> list[Any]:
 
 
 async def wait_for_lock_waiters(table: str, count: int) -> None:
-    """Wait (5 s at most) until `count` UPDATEs of `table` are blocked on a row lock."""
+    """Wait (5 s at most) until `count` UPDATEs of `table` are blocked on a row lock (in a CTE or not)."""
     from sqlalchemy import text
 
     from lib.core.db import session
@@ -199,7 +199,7 @@ async def wait_for_lock_waiters(table: str, count: int) -> None:
                     "SELECT count(*) FROM pg_stat_activity "
                     "WHERE wait_event_type = 'Lock' AND query ILIKE :update"
                 ),
-                {"update": f"UPDATE {table}%"},
+                {"update": f"%UPDATE {table} %"},
             )
         if waiting >= count:
             return

@@ -22,6 +22,7 @@ _MODULES = {
     "Idea": "idea_generation_history",
     "Meeting": "meetings",
     "Order": "orders",
+    "Notification": "notifications",
     "OutboxMessage": "outbox",
     "Plan": "plans",
     "Project": "projects",

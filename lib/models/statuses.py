@@ -18,6 +18,18 @@ Complexity = Literal["beginner", "intermediate", "advanced"]
 IdeaSource = Literal["provider", "builtin"]
 OutboxStatus = Literal["pending", "sent", "failed"]
 AccountTokenPurpose = Literal["password_reset", "email_verification"]
+# What a notification tells: the first five reach students, the last four admins.
+NotificationKind = Literal[
+    "synopsis_reviewed",
+    "meeting_confirmed",
+    "meeting_cancelled",
+    "order_status",
+    "admin_request_answered",
+    "synopsis_submitted",
+    "meeting_requested",
+    "admin_request_opened",
+    "payment_mismatch",
+]
 
 PROJECT_STATUSES: tuple[ProjectStatus, ...] = get_args(ProjectStatus)
 ORDER_STATUSES: tuple[OrderStatus, ...] = get_args(OrderStatus)
@@ -31,3 +43,4 @@ COMPLEXITIES: tuple[Complexity, ...] = get_args(Complexity)
 IDEA_SOURCES: tuple[IdeaSource, ...] = get_args(IdeaSource)
 OUTBOX_STATUSES: tuple[OutboxStatus, ...] = get_args(OutboxStatus)
 ACCOUNT_TOKEN_PURPOSES: tuple[AccountTokenPurpose, ...] = get_args(AccountTokenPurpose)
+NOTIFICATION_KINDS: tuple[NotificationKind, ...] = get_args(NotificationKind)

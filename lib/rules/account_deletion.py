@@ -9,6 +9,7 @@ from lib.models.account_tokens import AccountToken
 from lib.models.activity_logs import ActivityLog, ActivityLogArchive
 from lib.models.chatbot_history import ChatbotMessage, ChatbotMessageArchive
 from lib.models.idea_generation_history import Idea
+from lib.models.notifications import Notification
 from lib.models.projects import Project
 from lib.models.rate_limits import RateLimitHit
 from lib.models.users import User
@@ -28,7 +29,7 @@ async def delete_account(db: AsyncSession, user: User) -> int | None:
     if user.is_admin:
         await ensure_other_admins(db, user.id)
     mail_id = await account_mail.mail_account_deleted(db, user)
-    for model in (ChatbotMessage, ChatbotMessageArchive, Idea, AccountToken):
+    for model in (ChatbotMessage, ChatbotMessageArchive, Idea, AccountToken, Notification):
         await db.execute(delete(model).where(model.user_id == user.id))
     await db.execute(
         update(Project)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import update
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.core.errors import Conflict
 from lib.models.users import User
+from lib.rules.notifications import Notice, unsent, write_notifying
 from lib.rules.ownership import RowT, get_owned, label, owned
 from lib.rules.status_machines import StatusMachine
 
@@ -24,10 +26,14 @@ async def transition(
     allowed_from: tuple[str, ...] = (),
     values: dict[str, Any] | None = None,
     admin_sees_all: bool = True,
+    notices: Sequence[Notice] = (),
+    send_mail: Callable[[int], None] = unsent,
 ) -> RowT:
     """Move row `row_id` to status `to` as `machine` allows `user` (or from one of `allowed_from`).
 
     404 when `user` cannot see the row, 409 when it is in a status the move does not start from.
+    `notices` are written by the same statement as the move (lib/rules/notifications); their mail's
+    outbox ids go to `send_mail` (a handler passes `call.send_after_commit`).
     """
     if machine is not None:
         allowed_from = machine.sources(to, admin=user.is_admin)
@@ -37,10 +43,9 @@ async def transition(
         .where(*owned(table, row_id, user, admin_sees_all=admin_sees_all), table.status.in_(allowed_from))
         .values(status=to, **(values or {}))
         .returning(table)
-        # populate_existing: a row this session loaded earlier must show the new status.
-        .execution_options(synchronize_session=False, populate_existing=True)
+        .execution_options(synchronize_session=False)
     )
-    row: RowT | None = await db.scalar(statement)
+    row = await write_notifying(db, statement, model, notices, actor_id=user.id, send_mail=send_mail)
     if row is not None:
         return row
     current: Any = await get_owned(db, model, row_id, user, admin_sees_all=admin_sees_all)  # 404 if unseen

@@ -199,6 +199,7 @@ TARGETS: dict[tuple[str, str], tuple[str | None, dict[str, Maker]]] = {
     ("PATCH", "/api/ideas/{id}"): ("alice", {"id": World.idea}),
     ("POST", "/api/ideas/{id}/refine"): ("alice", {"id": World.idea}),
     ("POST", "/api/meetings"): ("alice", {}),
+    ("POST", "/api/notifications/read"): ("alice", {}),
     ("PATCH", "/api/meetings/{id}"): ("alice", {"id": World.meeting}),
     ("POST", "/api/orders"): ("alice", {}),
     ("PATCH", "/api/orders/{id}"): ("admin", {"id": World.order}),
@@ -232,6 +233,7 @@ REQUIRED_SAMPLES: dict[str, dict[str, Any]] = {
     "AdminRequestCreate": {"request_type": "deadline", "message": "Please extend my deadline"},
     "ChangePasswordIn": {"current_password": DEFAULT_PASSWORD, "new_password": "a brand new passphrase"},
     "DeleteAccountIn": {"password": DEFAULT_PASSWORD},
+    "MarkReadIn": {"ids": [1]},  # an id of nobody's, or of someone else's: ignored either way
     "PasswordResetConfirmIn": {"token": World.reset_token, "password": "a brand new passphrase"},
     "PasswordResetIn": {"email": "alice@example.com"},
     "VerifyEmailIn": {"token": World.verification_token},
@@ -254,11 +256,17 @@ async def _value(world: World, sample: Any) -> Any:
     return await sample(world) if callable(sample) else sample
 
 
+def required_fields(schema: dict[str, Any]) -> list[str]:
+    """What a body must hold: `required`, plus the first branch's when the schema is a `oneOf`."""
+    branches = schema.get("oneOf") or [{}]
+    return [*schema.get("required", []), *branches[0].get("required", [])]
+
+
 async def minimal_body(world: World, name: str, schema: dict[str, Any]) -> dict[str, Any]:
     samples = REQUIRED_SAMPLES.get(name, {})
-    missing = set(schema.get("required", [])) - set(samples)
+    missing = set(required_fields(schema)) - set(samples)
     assert not missing, f"{name}: add a sample value for required {sorted(missing)}"
-    return {field: await _value(world, samples[field]) for field in schema.get("required", [])}
+    return {field: await _value(world, samples[field]) for field in required_fields(schema)}
 
 
 async def send(world: World, method: str, path: str, body: dict[str, Any]) -> httpx.Response:

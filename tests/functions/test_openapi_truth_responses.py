@@ -140,6 +140,10 @@ async def exercise_every_operation(world: World) -> None:
         await w("GET", f"/api/admin/stats/{report}", admin, expect=200)
     await w("GET", "/api/admin/stats/idea-categories", admin, expect=200)
     await w("GET", "/api/admin/stats/recent-ideas", admin, expect=200)
+    # By now the admins' moves above have told Alice of several changes.
+    await w("GET", "/api/notifications", alice, expect=200)
+    await w("GET", "/api/notifications/unread-count", alice, expect=200)
+    await w("POST", "/api/notifications/read", alice, json={"all": True}, expect=200)
     await exercise_accounts(world)
     await w("GET", "/api/cron/archive", None, headers=CRON, expect=200)
     await w("GET", "/api/cron/outbox", None, headers=CRON, expect=200)

@@ -125,6 +125,10 @@ MATRIX: dict[str, tuple[dict[str, int], Body]] = {
     "GET /api/admin-requests/{id}": owned(),
     # Only the author edits the message; an admin answers through a status move instead.
     "PATCH /api/admin-requests/{id}": owned(200, lambda ids, actor: {"message": "Edited"}, admin=409),
+    # Every user's own notifications; another user's ids are ignored, never a 404 (the contract).
+    "GET /api/notifications": user_route(),
+    "GET /api/notifications/unread-count": user_route(),
+    "POST /api/notifications/read": user_route(200, lambda ids, actor: {"all": True}),
     "POST /api/chatbot": user_route(200, lambda ids, actor: {"message": "hello"}),
     "GET /api/chatbot/sessions": user_route(),
     "GET /api/chatbot/sessions/{session_id}": owned(),

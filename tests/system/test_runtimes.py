@@ -29,6 +29,7 @@ SMOKE = {
     "api/cron/archive.py": ("GET", "/api/cron/archive", False, 401),
     "api/cron/outbox.py": ("GET", "/api/cron/outbox", False, 401),
     "api/users.py": ("GET", "/api/users?limit=5", True, 200),
+    "api/notifications.py": ("GET", "/api/notifications/unread-count", True, 200),
 }
 
 
