@@ -14,6 +14,7 @@ from lib.models.admin_requests import AdminRequest
 from lib.models.chatbot_history import ChatbotMessage, ChatbotMessageArchive
 from lib.models.idea_generation_history import Idea
 from lib.models.meetings import Meeting
+from lib.models.notifications import Notification
 from lib.models.orders import Order
 from lib.models.projects import Project
 from lib.models.synopsis import Synopsis
@@ -25,6 +26,7 @@ from lib.schemas.admin_requests import AdminRequestOut
 from lib.schemas.chatbot import ChatMessageOut
 from lib.schemas.ideas import IdeaOut
 from lib.schemas.meetings import MeetingOut
+from lib.schemas.notifications import NotificationOut
 from lib.schemas.orders import OrderOut
 from lib.schemas.services import UserServiceOut
 from lib.schemas.synopsis import SynopsisOut
@@ -56,7 +58,7 @@ async def export(db: AsyncSession, user: User) -> AccountExportOut:
         chat_messages=chat,
         ideas=await _rows(db, Idea, IdeaOut, uid),
         files=[],
-        notifications=[],
+        notifications=await _rows(db, Notification, NotificationOut, uid),
         activity=await _rows(
             db, ActivityLog, ActivityOut, uid, ActivityLog.created_at >= now - timedelta(days=ACTIVITY_DAYS)
         ),

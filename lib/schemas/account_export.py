@@ -13,6 +13,7 @@ from lib.schemas.chatbot import ChatMessageOut
 from lib.schemas.common import Output
 from lib.schemas.ideas import IdeaOut
 from lib.schemas.meetings import MeetingOut
+from lib.schemas.notifications import NotificationOut
 from lib.schemas.orders import OrderOut
 from lib.schemas.projects import ProjectOut
 from lib.schemas.services import UserServiceOut
@@ -37,7 +38,7 @@ class AccountExportOut(Output):
     admin_requests: list[AdminRequestOut]
     chat_messages: list[ChatMessageOut]
     ideas: list[IdeaOut]
-    # Kinds of data not stored yet: always empty, present so the document's shape stays put.
+    # Not stored yet: always empty, present so the document's shape stays put.
     files: list[dict[str, Any]] = Field(default_factory=list)
-    notifications: list[dict[str, Any]] = Field(default_factory=list)
+    notifications: list[NotificationOut]
     activity: list[ActivityOut]

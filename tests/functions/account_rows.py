@@ -16,6 +16,7 @@ from lib.models import (
     ChatbotMessageArchive,
     Idea,
     Meeting,
+    Notification,
     Order,
     Plan,
     Project,
@@ -34,6 +35,7 @@ OWNED = (
     ChatbotMessage,
     ChatbotMessageArchive,
     Idea,
+    Notification,
     ActivityLog,
 )
 
@@ -79,6 +81,14 @@ async def rows_of(user_id: int, plan_id: int, service_id: int, tag: str) -> dict
                 ip_address="198.51.100.23",
                 user_agent="Mozilla/5.0 (tag)",
                 details={"email": f"{tag}@example.com"},
+            ),
+            "notification": Notification(
+                user_id=user_id,
+                kind="order_status",
+                title=f"{tag} order paid",
+                body="B",
+                entity_type="order",
+                entity_id=1,
             ),
             "old_activity": ActivityLog(
                 user_id=user_id, action="login", created_at=now - timedelta(days=100)

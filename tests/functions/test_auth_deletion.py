@@ -50,6 +50,7 @@ async def test_deletion_anonymises_and_keeps_only_bookkeeping(
 
     left = await counts(alice.id)
     assert left["chatbot_history"] == left["chatbot_history_archive"] == left["idea_generation_history"] == 0
+    assert left["notifications"] == 0
     for kept in ("orders", "user_services", "synopsis", "meetings", "admin_requests", "projects"):
         assert left[kept] >= 1, kept
     async with session() as db:

@@ -331,3 +331,15 @@ async def test_account_deletion_removes_its_notifications(
     )
     assert response.status_code in (200, 204), response.text
     assert await rows(alice.id) == []
+
+
+async def test_the_polled_count_is_an_index_only_scan(alice: Account) -> None:
+    """The count reads the partial index of unread rows alone, never the table (or another user's rows)."""
+    from sqlalchemy import func, text
+
+    statement = select(func.count()).where(Notification.user_id == alice.id, Notification.read_at.is_(None))
+    async with session() as db:
+        await db.execute(text("SET LOCAL enable_seqscan = off"))  # a tiny table would be scanned whole
+        compiled = statement.compile(compile_kwargs={"literal_binds": True})
+        plan = "\n".join(await db.scalars(text(f"EXPLAIN {compiled}")))
+    assert "Index Only Scan using ix_notifications_unread_user_id" in plan, plan
