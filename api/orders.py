@@ -1,7 +1,9 @@
 """Orders: GET/POST /api/orders, GET/PATCH /api/orders/{id} (the order status machine)."""
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from lib.core.db import release
+from lib.core.errors import Conflict
 from lib.core.pagination import matching, page_of
 from lib.models.orders import Order
 from lib.models.plans import Plan
@@ -11,7 +13,7 @@ from lib.rules.ownership import get_owned, not_found, visible
 from lib.rules.status_machines import ORDER
 from lib.rules.transitions import transition
 from lib.schemas.common import Page
-from lib.schemas.orders import OrderCreate, OrderOut, OrderQuery, OrderStatusUpdate
+from lib.schemas.orders import CheckoutOut, OrderCreate, OrderOut, OrderQuery, OrderStatusUpdate
 from lib.web.app import create_app, lambda_handler
 from lib.web.endpoints import Call, get, patch, post
 
@@ -65,12 +67,85 @@ async def update_order_status(call: Call[OrderStatusUpdate, None]) -> OrderOut:
     return OrderOut.model_validate(order)
 
 
+REFUNDABLE = ("paid", "in_progress", "completed")
+
+
+async def checkout(call: Call[None, None]) -> CheckoutOut:
+    """Start paying for a pending order; the provider is called with no database connection held."""
+    from lib.payments.providers import OrderFacts, PaymentsNotConfigured, current
+
+    order = await get_owned(call.db, Order, call.params["id"], call.me, admin_sees_all=False)
+    if order.status != "pending":
+        raise Conflict(f"Order {order.id} is {order.status}; only a pending order can be paid")
+    provider = current()
+    if provider is None:
+        raise PaymentsNotConfigured()
+    plan = await call.db.get(Plan, order.plan_id)
+    facts = OrderFacts(
+        order.id, order.amount_cents, order.currency, plan.name if plan else f"Order {order.id}"
+    )
+    if provider.name == "razorpay" and order.payment_provider == "razorpay" and order.provider_order_id:
+        # A Razorpay order stays payable: a second checkout reuses it, so one payment matches one order.
+        existing = order.provider_order_id
+        return CheckoutOut(
+            provider="razorpay",
+            provider_order_id=existing,
+            key_id=getattr(provider, "key_id", None),
+            amount_cents=order.amount_cents,
+            currency=order.currency,
+            checkout_url=None,
+        )
+    await release(call.db)
+    started = await provider.create_checkout(facts)
+    kept = await call.db.scalar(
+        update(Order)
+        .where(Order.id == order.id, Order.status == "pending")
+        .values(payment_provider=provider.name, provider_order_id=started.provider_order_id)
+        .returning(Order.id)
+    )
+    if kept is None:
+        raise Conflict(f"Order {order.id} changed while the payment was being set up; reload it")
+    call.report(provider=provider.name)
+    fields = {
+        "provider_order_id": None,
+        "key_id": None,
+        "amount_cents": None,
+        "currency": None,
+        "checkout_url": None,
+    }
+    return CheckoutOut.model_validate({**fields, **started.client})
+
+
+async def refund(call: Call[None, None]) -> OrderOut:
+    """Refund through the provider that took the payment (none for a manual one), then mark it refunded."""
+    from lib.payments.providers import current
+    from lib.rules.payments import move
+
+    order = await get_owned(call.db, Order, call.params["id"], call.me)
+    if order.status not in REFUNDABLE:
+        raise Conflict(f"Order {order.id} is {order.status}; only a paid order can be refunded")
+    provider = current()
+    if order.provider_payment_id and order.payment_provider:
+        if provider is None or provider.name != order.payment_provider:
+            raise Conflict(
+                f"Order {order.id} was paid through {order.payment_provider}, which is not configured"
+            )
+        await release(call.db)
+        await provider.refund(order.provider_payment_id, order.amount_cents)
+    refunded = await move(call.db, order.id, "refunded", {}, send_mail=call.send_after_commit)
+    if refunded is None:
+        raise Conflict(f"Order {order.id} changed while it was being refunded; reload it")
+    call.report(provider=order.payment_provider or "manual", amount_cents=order.amount_cents)
+    return OrderOut.model_validate(refunded)
+
+
 ENDPOINTS = [
     get("/api/orders", list_orders, response=Page[OrderOut], summary="List orders"),
     post(
         "/api/orders",
         create_order,
         transaction=False,
+        idempotent=True,
         response=OrderOut,
         entity="order",
         errors=(404, 422),
@@ -92,6 +167,25 @@ ENDPOINTS = [
         entity="order",
         errors=(404, 409, 422),
         summary="Move an order to another status",
+    ),
+    post(
+        "/api/orders/{id:int}/checkout",
+        checkout,
+        idempotent=True,
+        response=CheckoutOut,
+        entity="order",
+        errors=(404, 409, 422, 503),
+        summary="Start paying for a pending order",
+    ),
+    post(
+        "/api/orders/{id:int}/refund",
+        refund,
+        auth="admin",
+        response=OrderOut,
+        status=200,
+        entity="order",
+        errors=(404, 409, 503),
+        summary="Refund a paid order through its provider",
     ),
 ]
 

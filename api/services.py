@@ -120,6 +120,7 @@ ENDPOINTS = [
     post(
         "/api/services/{id:int}/subscribe",
         subscribe_to_service,
+        idempotent=True,
         response=UserServiceOut,
         entity="service",
         errors=(404, 409, 422),

@@ -12,7 +12,8 @@ Enable it with `pytest_plugins = ["tests.log_hygiene"]` in tests/conftest.py. It
   test prints it).
 
 The secrets: SECRET_KEY, AI_API_KEY, CRON_SECRET and ADMIN_PASSWORD from the environment, the
-AI key, the mail password and the Resend key (EMAIL_URL) of the settings a test installed,
+AI key, the mail password and the Resend key (EMAIL_URL), and the payment providers' key and webhook
+secrets of the settings a test installed,
 `tests.support.DEFAULT_PASSWORD`, and anything shaped
 like a JWT (`eyJ…`). At the end of the session (`pytest_sessionfinish`) every recorded structlog
 line is scanned again with every secret seen by then; if anything leaked, the leaks are printed
@@ -73,7 +74,14 @@ def remember_secrets() -> None:
             except Exception:
                 settings = None
             if settings is not None:
-                for name, attr in (("SECRET_KEY", "secret_key"), ("AI_API_KEY", "ai_api_key")):
+                for name, attr in (
+                    ("SECRET_KEY", "secret_key"),
+                    ("AI_API_KEY", "ai_api_key"),
+                    ("RAZORPAY_KEY_SECRET", "razorpay_key_secret"),
+                    ("RAZORPAY_WEBHOOK_SECRET", "razorpay_webhook_secret"),
+                    ("STRIPE_SECRET_KEY", "stripe_secret_key"),
+                    ("STRIPE_WEBHOOK_SECRET", "stripe_webhook_secret"),
+                ):
                     if value := getattr(settings, attr, None):
                         found[name] = value
                 if value := getattr(settings, "cron_secret", None):

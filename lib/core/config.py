@@ -113,6 +113,14 @@ class Settings:
     email_max_attempts: int
     # Accounts: when on, an unverified account's writes (other than /api/auth/*) are a 403.
     require_verified_email: bool
+    # Payments (lib/payments): `manual` is admins marking orders paid; a provider needs its keys.
+    payment_provider: PaymentMode = "manual"
+    razorpay_key_id: str | None = None
+    razorpay_key_secret: str | None = field(default=None, repr=False)
+    razorpay_webhook_secret: str | None = field(default=None, repr=False)
+    stripe_secret_key: str | None = field(default=None, repr=False)
+    stripe_webhook_secret: str | None = field(default=None, repr=False)
+    payment_timeout_seconds: float = 8.0
 
     @property
     def email_target(self) -> EmailTarget:
@@ -214,6 +222,30 @@ def _email_from(env: dict[str, str], production: bool) -> str:
     return sender
 
 
+PaymentMode = Literal["manual", "razorpay", "stripe"]
+_PAYMENT_MODES: tuple[PaymentMode, ...] = ("manual", "razorpay", "stripe")
+_PAYMENT_KEYS: dict[str, tuple[str, ...]] = {
+    "razorpay": ("RAZORPAY_KEY_ID", "RAZORPAY_KEY_SECRET", "RAZORPAY_WEBHOOK_SECRET"),
+    "stripe": ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"),
+}
+
+
+def _payment_provider(env: dict[str, str]) -> PaymentMode:
+    """PAYMENT_PROVIDER, else the provider whose keys are set, else `manual`; a provider lacking a key fails.
+
+    Anywhere, not only in production: a provider without its webhook secret could not tell a real
+    payment from a forged one, so it does not start.
+    """
+    chosen = _text(env, "PAYMENT_PROVIDER")
+    if chosen is None:
+        chosen = next((name for name, keys in _PAYMENT_KEYS.items() if _text(env, keys[0])), "manual")
+    mode = _choice({"PAYMENT_PROVIDER": chosen}, "PAYMENT_PROVIDER", "manual", _PAYMENT_MODES)
+    missing = [key for key in _PAYMENT_KEYS.get(mode, ()) if _text(env, key) is None]
+    if missing:
+        raise ConfigError(f"PAYMENT_PROVIDER={mode} needs {', '.join(missing)} (see docs/DEPLOYMENT.md)")
+    return mode
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Build and validate settings from `env` (default: the process environment)."""
     env = dict(os.environ if env is None else env)
@@ -257,6 +289,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         email_send_budget_seconds=_float(env, "EMAIL_SEND_BUDGET_SECONDS", 3.0, 0.1, 8.0),
         email_max_attempts=_int(env, "EMAIL_MAX_ATTEMPTS", 8, 1, 50),
         require_verified_email=_choice(env, "REQUIRE_VERIFIED_EMAIL", "off", _SWITCH) in _ON,
+        payment_provider=_payment_provider(env),
+        razorpay_key_id=_text(env, "RAZORPAY_KEY_ID"),
+        razorpay_key_secret=_text(env, "RAZORPAY_KEY_SECRET"),
+        razorpay_webhook_secret=_text(env, "RAZORPAY_WEBHOOK_SECRET"),
+        stripe_secret_key=_text(env, "STRIPE_SECRET_KEY"),
+        stripe_webhook_secret=_text(env, "STRIPE_WEBHOOK_SECRET"),
+        # One deadline for a whole provider call, far inside the function's limit: past it, a 503.
+        payment_timeout_seconds=_float(env, "PAYMENT_TIMEOUT_SECONDS", 8.0, 0.1, 20.0),
     )
 
 

@@ -23,6 +23,8 @@ class Order(Base):
         Index("ix_orders_status_created_at", "status", "created_at"),
         Index("ix_orders_created_at", "created_at"),
         Index("ix_orders_project_id", "project_id"),
+        # A provider's order or session id names one order: the webhook finds it by this.
+        Index("ix_orders_provider_order_id", "provider_order_id", unique=True),
     )
 
     id: Mapped[int] = id_column()
@@ -32,5 +34,9 @@ class Order(Base):
     amount_cents: Mapped[int] = mapped_column(Integer, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="pending")
+    # Set by checkout (the provider's order or Checkout Session id) and by the payment that paid it.
+    payment_provider: Mapped[str | None] = mapped_column(String(20))
+    provider_order_id: Mapped[str | None] = mapped_column(String(255))
+    provider_payment_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()

@@ -7,7 +7,7 @@ constraints of the tables (and so the migrations).
 from typing import Literal, get_args
 
 ProjectStatus = Literal["draft", "submitted", "in_progress", "completed", "cancelled"]
-OrderStatus = Literal["pending", "paid", "in_progress", "completed", "cancelled"]
+OrderStatus = Literal["pending", "paid", "in_progress", "completed", "cancelled", "refunded"]
 SubscriptionStatus = Literal["active", "completed", "cancelled"]
 SynopsisStatus = Literal["draft", "submitted", "under_review", "approved", "rejected"]
 MeetingStatus = Literal["requested", "confirmed", "completed", "cancelled"]
@@ -18,6 +18,9 @@ Complexity = Literal["beginner", "intermediate", "advanced"]
 IdeaSource = Literal["provider", "builtin"]
 OutboxStatus = Literal["pending", "sent", "failed"]
 AccountTokenPurpose = Literal["password_reset", "email_verification"]
+PaymentProvider = Literal["razorpay", "stripe"]
+# What became of one provider event: it moved the order, did not match it, or had nothing to change.
+PaymentOutcome = Literal["applied", "mismatch", "ignored"]
 # What a notification tells: the first five reach students, the last four admins.
 NotificationKind = Literal[
     "synopsis_reviewed",
@@ -43,4 +46,6 @@ COMPLEXITIES: tuple[Complexity, ...] = get_args(Complexity)
 IDEA_SOURCES: tuple[IdeaSource, ...] = get_args(IdeaSource)
 OUTBOX_STATUSES: tuple[OutboxStatus, ...] = get_args(OutboxStatus)
 ACCOUNT_TOKEN_PURPOSES: tuple[AccountTokenPurpose, ...] = get_args(AccountTokenPurpose)
+PAYMENT_PROVIDERS: tuple[PaymentProvider, ...] = get_args(PaymentProvider)
+PAYMENT_OUTCOMES: tuple[PaymentOutcome, ...] = get_args(PaymentOutcome)
 NOTIFICATION_KINDS: tuple[NotificationKind, ...] = get_args(NotificationKind)

@@ -56,3 +56,13 @@ def admin_request_answered(request_id: int, status: str, response: str) -> Notic
 def admin_request_opened(author: str, request_type: str, message: str) -> Notice:
     body = f"{author} sent a {request_type} request:\n\n{message}"
     return Notice("admin_request_opened", "admins", f"New request from {author}", body, "admin_request")
+
+
+def payment_mismatch(order_id: int, provider: str, paid: str, expected: str) -> Notice:
+    body = (
+        f"A {provider} payment for order {order_id} was {paid}, but the order is {expected}. "
+        "The order stays unpaid: check the payment in the provider's dashboard."
+    )
+    return Notice(
+        "payment_mismatch", "admins", f"Payment mismatch on order {order_id}", body, "order", order_id
+    )

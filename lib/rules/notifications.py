@@ -50,17 +50,20 @@ class Notice:
     title: str
     body: str
     entity_type: str
+    # The row it is about, when that is not the changed row (a payment event about an order).
+    entity_id: int | None = None
 
 
 def _recipients(notice: Notice, changed: Any, actor_id: int | None) -> Select[Any]:
     """(user_id, entity_id) of everyone `notice` reaches; nobody is told of their own action."""
+    entity_id = changed.c.id if notice.entity_id is None else literal(notice.entity_id)
     if notice.to == "owner":
-        statement = select(changed.c.user_id.label("user_id"), changed.c.id.label("entity_id"))
+        statement = select(changed.c.user_id.label("user_id"), entity_id.label("entity_id"))
         if actor_id is not None:
             statement = statement.where(changed.c.user_id != actor_id)
         return statement
     statement = (
-        select(User.id.label("user_id"), changed.c.id.label("entity_id"))
+        select(User.id.label("user_id"), entity_id.label("entity_id"))
         .select_from(changed)
         .join(User, true())
         .where(User.is_admin.is_(True), User.is_active.is_(True))

@@ -77,6 +77,8 @@ ORDER = StatusMachine(
         Move("completed", ("in_progress",), "admin"),
         Move("cancelled", ("pending",), "owner"),
         Move("cancelled", OPEN_ORDER, "admin"),
+        # Only through POST /api/orders/{id}/refund (or the provider's refund event): PATCH refuses it.
+        Move("refunded", ("paid", "in_progress", "completed"), "admin"),
     ),
 )
 SYNOPSIS = StatusMachine(

@@ -44,6 +44,8 @@ class Call(Generic[BodyT, QueryT]):
     details: dict[str, Any] | None = None
     # Outbox ids to send once the unit of work has committed: set through `send_after_commit`.
     mail_ids: list[int] = field(default_factory=list)
+    # False: the request changed nothing (a redelivered webhook, a replay), so no activity row.
+    recorded: bool = True
 
     def send_after_commit(self, message_id: int | None) -> None:
         """Send this outbox message (lib/mail/outbox.enqueue's id) right after the request commits.
@@ -126,6 +128,9 @@ class Endpoint:
     # statement atomic by itself, so BEGIN/COMMIT (two round trips) would buy nothing. The runner
     # fails a request that issues a second write on such a route (the guard in lib/core/db_events.py).
     transaction: bool = True
+    # True: an `Idempotency-Key` header makes the request replayable (lib/web/idempotency.py); such
+    # a request runs in a transaction whatever `transaction` says (the key is a second write).
+    idempotent: bool = False
     body: type[BaseModel] | None = field(init=False)
     query: type[BaseModel] | None = field(init=False)
 

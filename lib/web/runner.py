@@ -45,9 +45,11 @@ async def _unit_of_work(
     # use the database (the docs page never does); token checks (26 ms) only for non-public routes;
     # the activity writer (84 ms, in `route`) only once a write or failure happens, so a read's
     # cold start never pays for it.
-    from lib.core.db import replayable_after, session
+    from lib.core.db import RELEASED, replayable_after, session
 
-    single_write = endpoint.is_write and not endpoint.transaction
+    keyed = endpoint.idempotent and "idempotency-key" in request.headers
+    single_write = endpoint.is_write and not endpoint.transaction and not keyed
+    claimed: tuple[int, str] | None = None
     # Reads and single-statement writes run without BEGIN/COMMIT; other writes are one transaction.
     async with session(autocommit=not endpoint.is_write or single_write, single_write=single_write) as db:
         try:
@@ -70,8 +72,26 @@ async def _unit_of_work(
                 call.query = parse_model(endpoint.query, dict(request.query_params), "query")
             if endpoint.body is not None:
                 call.body = parse_model(endpoint.body, await read_json(request), "body")
-            return call, await endpoint.handler(call)
+            if not keyed or user is None:
+                return call, await endpoint.handler(call)
+            from lib.web import idempotency
+
+            key = idempotency.requested_key(request)
+            assert key is not None
+            request_print = idempotency.fingerprint(request, await request.body())
+            replay = await idempotency.claim(db, user.id, key, request_print)
+            if replay is not None:
+                call.recorded = False  # the first request's activity row stands for both
+                return call, replay
+            claimed = (user.id, key)
+            response = _respond(await endpoint.handler(call), endpoint)
+            await idempotency.complete(db, user.id, key, response)
+            return call, response
         except Exception as error:
+            if claimed is not None and db.info.get(RELEASED):
+                from lib.web import idempotency
+
+                await idempotency.abandon(*claimed)  # committed early: let a retry run
             if replayable and replayable_after(error, db):
                 raise _Replay() from error  # out of the session, so it rolls back first
             raise
@@ -108,7 +128,7 @@ def route(endpoint: Endpoint) -> Route:
         except _Replay:
             log.info("stale_statement_replayed", action=endpoint.action)
             call, result = await _unit_of_work(endpoint, request, params, replayable=False)
-        if endpoint.is_write:
+        if endpoint.is_write and call.recorded:
             from lib.core import activity
 
             # After the commit, on its own: a log row that fails never fails the write.

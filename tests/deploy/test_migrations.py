@@ -26,6 +26,9 @@ TABLES = {
     "idea_generation_history",
     "outbox",
     "account_tokens",
+    "notifications",
+    "payment_events",
+    "idempotency_keys",
 }
 REQUIRED_INDEXES = {
     "ix_users_email_is_admin",

@@ -96,10 +96,10 @@ async def tokens(database_url: str) -> AsyncIterator[dict[str, str]]:
     from sqlalchemy import text
 
     from lib.core.db import session
-    from tests.conftest import TABLES
+    from tests.conftest import tables
 
     async with session() as db:
-        await db.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+        await db.execute(text(f"TRUNCATE {tables()} RESTART IDENTITY CASCADE"))
     user = await create_account("fuzz-user@example.com", "Fuzz User")
     admin = await create_account("fuzz-admin@example.com", "Fuzz Admin", admin=True)
     yield {"user": user.token, "admin": admin.token}

@@ -1,0 +1,1 @@
+"""Payment providers behind one interface: Razorpay and Stripe checkout, signed webhooks, refunds."""
