@@ -158,7 +158,7 @@ def make_database(pg_server: str):  # type: ignore[no-untyped-def]
 TABLES = (
     "activity_logs, activity_logs_archive, admin_requests, chatbot_history, chatbot_history_archive, "
     "idea_generation_history, meetings, orders, outbox, plans, projects, rate_limit_hits, services, "
-    "synopsis, user_services, users"
+    "files, synopsis, user_services, users"
 )
 
 

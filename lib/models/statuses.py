@@ -18,6 +18,18 @@ Complexity = Literal["beginner", "intermediate", "advanced"]
 IdeaSource = Literal["provider", "builtin"]
 OutboxStatus = Literal["pending", "sent", "failed"]
 AccountTokenPurpose = Literal["password_reset", "email_verification"]
+# A file is `deleting` once its owner's account is deleted: hidden everywhere, its object and row
+# removed by the daily cron (lib/rules/files.py), so a storage outage never loses the removal.
+FileStatus = Literal["pending", "ready", "deleting"]
+FilePurpose = Literal["synopsis", "project"]
+FileContentType = Literal[
+    "application/pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/zip",
+    "image/png",
+    "image/jpeg",
+]
 
 PROJECT_STATUSES: tuple[ProjectStatus, ...] = get_args(ProjectStatus)
 ORDER_STATUSES: tuple[OrderStatus, ...] = get_args(OrderStatus)
@@ -31,3 +43,6 @@ COMPLEXITIES: tuple[Complexity, ...] = get_args(Complexity)
 IDEA_SOURCES: tuple[IdeaSource, ...] = get_args(IdeaSource)
 OUTBOX_STATUSES: tuple[OutboxStatus, ...] = get_args(OutboxStatus)
 ACCOUNT_TOKEN_PURPOSES: tuple[AccountTokenPurpose, ...] = get_args(AccountTokenPurpose)
+FILE_STATUSES: tuple[FileStatus, ...] = get_args(FileStatus)
+FILE_PURPOSES: tuple[FilePurpose, ...] = get_args(FilePurpose)
+FILE_CONTENT_TYPES: tuple[FileContentType, ...] = get_args(FileContentType)
