@@ -1,4 +1,4 @@
-"""How much cold start each way of presigning an S3 upload costs a function: the measurement behind lib/storage.
+"""What each way of presigning an S3 upload adds to a cold start: the measurement behind lib/storage.
 
 Each candidate runs in a fresh interpreter that has already imported what every function imports
 (`lib.web.app`: starlette, pydantic, structlog), so the number is what the candidate adds: its imports,
@@ -63,7 +63,9 @@ def measure(code: str, paths: list[str], runs: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--packages", default="", help="a --target folder holding boto3 and minio")
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args(argv)

@@ -114,8 +114,16 @@ class S3Server:
         self.folder.mkdir(parents=True, exist_ok=True)
         node = shutil.which("node") or "node"
         self._process = subprocess.Popen(
-            [node, str(PACKAGE / "serve.js"), str(self.folder), "127.0.0.1", str(self.port), self.bucket]
-            + [self.access_key_id, self.secret_access_key],
+            [
+                node,
+                str(PACKAGE / "serve.js"),
+                str(self.folder),
+                "127.0.0.1",
+                str(self.port),
+                self.bucket,
+                self.access_key_id,
+                self.secret_access_key,
+            ],
             env={**os.environ, "NODE_PATH": str(modules)},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -98,7 +98,7 @@ class StorageTarget:
 
 
 def parse_storage_url(url: str) -> StorageTarget:
-    """`s3://bucket?endpoint=https://host&region=auto` (R2, MinIO, any endpoint) or `s3://bucket?region=eu-west-1` (AWS)."""
+    """`s3://bucket?endpoint=https://host&region=auto` (R2, MinIO) or `s3://bucket?region=eu-west-1` (AWS)."""
     parts = urlsplit(url)
     if parts.scheme != "s3" or not _BUCKET.fullmatch(parts.netloc) or parts.path not in ("", "/"):
         raise ConfigError(
@@ -108,7 +108,9 @@ def parse_storage_url(url: str) -> StorageTarget:
     options = dict(pair.partition("=")[::2] for pair in parts.query.split("&") if pair)
     unknown = set(options) - {"endpoint", "region", "path_style"}
     if unknown:
-        raise ConfigError(f"STORAGE_URL: unknown option {sorted(unknown)[0]!r} (endpoint, region, path_style)")
+        raise ConfigError(
+            f"STORAGE_URL: unknown option {sorted(unknown)[0]!r} (endpoint, region, path_style)"
+        )
     endpoint = unquote(options.get("endpoint", ""))
     region = unquote(options.get("region", "")) or ("auto" if endpoint else "us-east-1")
     if endpoint:
@@ -118,7 +120,9 @@ def parse_storage_url(url: str) -> StorageTarget:
         endpoint = f"{target.scheme}://{target.netloc}"
     else:
         endpoint = f"https://s3.{region}.amazonaws.com"
-    path_style = _choice(options, "path_style", "true" if options.get("endpoint") else "false", _SWITCH) in _ON
+    path_style = (
+        _choice(options, "path_style", "true" if options.get("endpoint") else "false", _SWITCH) in _ON
+    )
     return StorageTarget(bucket=parts.netloc, endpoint=endpoint, region=region, path_style=path_style)
 
 

@@ -76,7 +76,10 @@ def presign(
     stamp, day = moment.strftime("%Y%m%dT%H%M%SZ"), moment.strftime("%Y%m%d")
     url = object_url(credentials, key)
     parts = urlsplit(url)
-    signed = {"host": parts.netloc, **{name.lower(): value.strip() for name, value in (headers or {}).items()}}
+    signed = {
+        "host": parts.netloc,
+        **{name.lower(): value.strip() for name, value in (headers or {}).items()},
+    }
     names = sorted(signed)
     scope = f"{day}/{credentials.region}/s3/aws4_request"
     params = {
