@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from lib.core.config import get_settings
+from lib.core import config
 from lib.core.errors import field_error
 from lib.core.pagination import matching, page_of
 from lib.models.files import File
@@ -20,7 +20,7 @@ MIB = 1024 * 1024
 
 async def create_file(call: Call[FileCreate, None]) -> FileUploadOut:
     body = call.body
-    max_mb = get_settings().file_max_mb
+    max_mb = config.get_settings().file_max_mb
     if body.size_bytes > max_mb * MIB:
         raise field_error(["body", "size_bytes"], f"A file may be at most {max_mb} MiB")
     owner = Synopsis if body.purpose == "synopsis" else Project

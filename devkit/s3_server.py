@@ -102,11 +102,6 @@ class S3Server:
             "STORAGE_SECRET_ACCESS_KEY": self.secret_access_key,
         }
 
-    def object_path(self, key: str) -> Path | None:
-        """Where s3rver keeps object `key` on disk, if it exists (tests look without asking the server)."""
-        path = self.folder / self.bucket / f"{key}._S3rver_object"
-        return path if path.exists() else None
-
     def start(self, timeout: float = 30.0) -> S3Server:
         modules = ensure_installed()
         if self.port == 0:

@@ -22,7 +22,7 @@ EXTENSIONS: dict[str, tuple[str, ...]] = {
 }
 # S3 allows 5 GB in one PUT; FILE_MAX_MB (25 by default) is the limit a request is checked against.
 MAX_SINGLE_PUT = 5_000 * 1024 * 1024
-_FILENAME = re.compile(r"[^/\\\x00-\x1f\x7f]+")
+_FILENAME = re.compile(r"^[^/\\\x00-\x1f\x7f]+$")
 
 
 class FileCreate(Input):

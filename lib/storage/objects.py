@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lib.core.config import get_settings
+from lib.core import config
 from lib.storage.signing import Credentials, presign
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ class StoredObject:
 
 def credentials() -> Credentials:
     """The bucket and key of the settings, as the signer takes them."""
-    settings = get_settings()
+    settings = config.get_settings()
     target = settings.storage
     return Credentials(
         endpoint=target.endpoint,

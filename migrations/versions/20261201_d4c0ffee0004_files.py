@@ -38,9 +38,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=10), server_default="pending", nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.CheckConstraint(
-            "status IN ('pending', 'ready', 'deleting')", name=op.f("ck_files_status_valid")
-        ),
+        sa.CheckConstraint("status IN ('pending', 'ready', 'deleting')", name=op.f("ck_files_status_valid")),
         sa.CheckConstraint("purpose IN ('synopsis', 'project')", name=op.f("ck_files_purpose_valid")),
         sa.CheckConstraint(f"content_type IN ({CONTENT_TYPES})", name=op.f("ck_files_content_type_valid")),
         sa.CheckConstraint("size_bytes > 0", name=op.f("ck_files_size_bytes_positive")),
