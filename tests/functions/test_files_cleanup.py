@@ -1,4 +1,4 @@
-"""Files that go without a DELETE: the daily sweep, account deletion, and a storage outage that loses nothing."""
+"""Files that go without a DELETE: the daily sweep, account deletion, a storage outage that loses nothing."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import func, update
 
+from devkit.processes import free_port
 from lib.core.db import session
 from lib.models.files import File
 from tests.functions.files_support import (
@@ -21,7 +22,6 @@ from tests.functions.files_support import (
     real_pdf,
     uploaded,
 )
-from devkit.processes import free_port
 from tests.support import DEFAULT_PASSWORD, Account, assert_error
 
 pytestmark = pytest.mark.usefixtures("storage")
