@@ -51,6 +51,7 @@ def requests(data: dict[str, Any]) -> dict[str, tuple[str, str, str | None]]:
         "api/activity.py": ("GET", "/api/activity", power),
         "api/stats.py": ("GET", "/api/admin/stats/recent-ideas", admin),
         "api/openapi.py": ("GET", "/api/openapi.json", None),
+        "api/files.py": ("GET", "/api/files", power),
         # ACTIVITY_RETENTION_DAYS is set so high below that the cron moves nothing.
         "api/cron/archive.py": ("GET", "/api/cron/archive?max_seconds=5", CRON_SECRET),
     }
