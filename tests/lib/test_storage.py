@@ -137,3 +137,20 @@ def test_outside_production_the_local_server_is_the_default() -> None:
 )
 def test_types_are_told_by_their_bytes(content_type: str, data: bytes, expected: bool) -> None:
     assert looks_like(content_type, data[:16], data[-65536:]) is expected
+
+
+def test_the_files_function_imports_no_sdk_and_no_http_client() -> None:
+    import json
+    import subprocess
+
+    from devkit.processes import PYTHON, ROOT, subprocess_env
+
+    heavy = ("httpx", "boto3", "botocore", "minio", "lib.core.db")
+    probe = (
+        f"import json, sys\nimport api.files\nprint(json.dumps([m for m in {heavy!r} if m in sys.modules]))"
+    )
+    out = subprocess.run(
+        [PYTHON, "-c", probe], cwd=ROOT, env=subprocess_env(), capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
