@@ -11,6 +11,7 @@ from lib.schemas.activity import ActivityOut
 from lib.schemas.admin_requests import AdminRequestOut
 from lib.schemas.chatbot import ChatMessageOut
 from lib.schemas.common import Output
+from lib.schemas.files import FileOut
 from lib.schemas.ideas import IdeaOut
 from lib.schemas.meetings import MeetingOut
 from lib.schemas.orders import OrderOut
@@ -37,7 +38,7 @@ class AccountExportOut(Output):
     admin_requests: list[AdminRequestOut]
     chat_messages: list[ChatMessageOut]
     ideas: list[IdeaOut]
+    files: list[FileOut]
     # Kinds of data not stored yet: always empty, present so the document's shape stays put.
-    files: list[dict[str, Any]] = Field(default_factory=list)
     notifications: list[dict[str, Any]] = Field(default_factory=list)
     activity: list[ActivityOut]

@@ -55,7 +55,8 @@ async def test_the_export_holds_the_callers_rows_and_nobody_elses(
     assert ids("chat_messages") == {mine["chat"], mine["archived_chat"]}  # the archive too, oldest first
     assert body["chat_messages"][0]["id"] == mine["archived_chat"]
     assert ids("ideas") == {mine["idea"]}
-    assert body["files"] == [] and body["notifications"] == []
+    assert ids("files") == {mine["file"]}
+    assert body["notifications"] == []
     # The last 90 days of activity: the seeded row and the profile change, not the 100-day-old login.
     activity = {item["id"]: item["action"] for item in body["activity"]}
     assert mine["activity"] in activity and mine["old_activity"] not in activity
