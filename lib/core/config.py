@@ -302,6 +302,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     production = vercel_env == "production"
     on_vercel = _text(env, "VERCEL") is not None
     retention_chat = _text(env, "CHATBOT_RETENTION_DAYS")
+    # Mail before storage: a ConfigError names the first missing setting in the order the docs list them.
+    email_url, email_from = _email_url(env, production), _email_from(env, production)
     storage_url, storage_key_id, storage_secret = _storage(env, production)
     return Settings(
         database_url=_text(env, "DATABASE_URL"),
@@ -333,8 +335,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         chatbot_retention_days=(
             None if retention_chat is None else _int(env, "CHATBOT_RETENTION_DAYS", 0, 1, 36_500)
         ),
-        email_url=_email_url(env, production),
-        email_from=_email_from(env, production),
+        email_url=email_url,
+        email_from=email_from,
         # Spent after the commit, while the person waits: past it, the cron sends what is left.
         email_send_budget_seconds=_float(env, "EMAIL_SEND_BUDGET_SECONDS", 3.0, 0.1, 8.0),
         email_max_attempts=_int(env, "EMAIL_MAX_ATTEMPTS", 8, 1, 50),
