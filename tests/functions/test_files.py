@@ -160,12 +160,13 @@ async def test_an_expired_download_url_no_longer_works(
     synopsis_id = await make_synopsis_id(client, alice)
     file = await uploaded(client, alice, synopsis_id, real_pdf())
     assert (await client.post(f"/api/files/{file['id']}/complete", headers=alice.headers)).status_code == 200
-    monkeypatch.setattr(file_rules, "DOWNLOAD_SECONDS", 1)
-    url = (await client.get(f"/api/files/{file['id']}", headers=alice.headers)).json()["download_url"]
+    # The signature counts from its whole second: 3 s leave at least 2 for the first, working GET.
+    monkeypatch.setattr(file_rules, "DOWNLOAD_SECONDS", 3)
+    shown = (await client.get(f"/api/files/{file['id']}", headers=alice.headers)).json()
     async with httpx.AsyncClient(timeout=10) as storage:
-        assert (await storage.get(url)).status_code == 200
-        await asyncio.sleep(2.1)
-        expired = await storage.get(url)
+        assert (await storage.get(shown["download_url"])).status_code == 200
+        await asyncio.sleep(3.2)
+        expired = await storage.get(shown["download_url"])
     assert expired.status_code == 403
     assert "Request has expired" in expired.text
 
