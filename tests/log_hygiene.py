@@ -15,8 +15,9 @@ The secrets: SECRET_KEY, AI_API_KEY, CRON_SECRET, ADMIN_PASSWORD and STORAGE_SEC
 from the environment, the AI key, the storage secret, the mail password and the Resend key
 (EMAIL_URL) of the settings a test installed, `tests.support.DEFAULT_PASSWORD`, anything shaped
 like a JWT (`eyJ…`), and a presigned URL's signature (`X-Amz-Signature=…`). At the end of the
-session (`pytest_sessionfinish`) every recorded structlog line is scanned again with every secret seen by then; if anything leaked, the leaks are printed
-(masked) and the run's exit status becomes TESTS_FAILED, whichever tests were selected.
+session (`pytest_sessionfinish`) every recorded structlog line is scanned again with every secret
+seen by then; if anything leaked, the leaks are printed (masked) and the run's exit status
+becomes TESTS_FAILED, whichever tests were selected.
 """
 
 from __future__ import annotations
