@@ -1,9 +1,10 @@
 """`make vercel-dev`: the functions under `vercel dev` (Vercel's own local runtime), offline, on :3000.
 
-Like `make dev` it prepares the database (embedded PostgreSQL unless DATABASE_URL is set, migrated and
-seeded) and starts the local S3 server unless STORAGE_URL is set; the pinned Vercel CLI then serves the work tree with a stub of Vercel's REST API, so no
-login or linked project is needed. The functions get DATABASE_URL and the other settings below as
-the project's development environment (a `.env` in the work tree is read by the CLI as well).
+Like `make dev` it prepares the database (embedded PostgreSQL unless DATABASE_URL is set, migrated
+and seeded) and starts the local S3 server unless STORAGE_URL is set; the pinned Vercel CLI then
+serves the work tree with a stub of Vercel's REST API, so no login or linked project is needed. The
+functions get DATABASE_URL and the other settings below as the project's development environment (a
+`.env` in the work tree is read by the CLI as well).
 """
 
 from __future__ import annotations
