@@ -40,7 +40,9 @@ async def create_file(call: Call[FileCreate, None]) -> FileUploadOut:
 
 
 async def complete_file(call: Call[None, None]) -> FileOut:
-    # Only the uploader completes: the check is part of their upload, not an admin's review.
+    # Only the uploader completes: the check is part of their upload, not an admin's review. The row
+    # stays locked while storage is asked (two or three small requests, 5 s timeout each), so a
+    # DELETE racing the check waits for it instead of deleting a row being marked ready.
     file = await files.get_file(call.db, call.params["id"], call.me, admin_sees_all=False, for_update=True)
     call.report(entity_id=file.id, content_type=file.content_type, size_bytes=file.size_bytes)
     return FileOut.model_validate(await files.complete(call.db, file))
