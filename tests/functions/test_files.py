@@ -224,3 +224,25 @@ async def test_lists_filter_by_purpose_and_entity(
     )
     assert [f["id"] for f in only.json()["items"]] == [first["file"]["id"]]
     assert len((await client.get("/api/files", headers=admin.headers)).json()["items"]) == 2
+
+
+async def test_an_object_of_another_size_is_a_409_and_is_removed(
+    client: httpx.AsyncClient, alice: Account
+) -> None:
+    from lib.storage import objects
+    from lib.storage.signing import presign
+
+    synopsis_id = await make_synopsis_id(client, alice)
+    pdf = real_pdf()
+    created = await declare(client, alice, synopsis_id, pdf)
+    key = await key_of(created["file"]["id"])
+    # Someone holding the bucket's key (not a client's URL) writes a longer object under that key.
+    longer = pdf + b"% trailing bytes"
+    headers = {"Content-Type": PDF_TYPE, "Content-Length": str(len(longer))}
+    url = presign(objects.credentials(), "PUT", key, expires=60, headers=headers)
+    async with httpx.AsyncClient(timeout=10) as storage:
+        assert (await storage.put(url, content=longer, headers=headers)).status_code == 200
+    response = await client.post(f"/api/files/{created['file']['id']}/complete", headers=alice.headers)
+    error = assert_error(response, 409, "conflict")
+    assert f"declared as {len(pdf)} bytes but {len(longer)} were stored" in error["message"]
+    assert not await exists(key)
