@@ -1,5 +1,5 @@
 """`make dev`: embedded PostgreSQL (unless DATABASE_URL is set), migrate, seed, a local SMTP server
-(unless EMAIL_URL is set), serve every function."""
+(unless EMAIL_URL is set), a local S3 server (unless STORAGE_URL is set), serve every function."""
 
 from __future__ import annotations
 
@@ -52,12 +52,34 @@ def start_mail(env: dict[str, str], port: int) -> Any:
     return server
 
 
+def start_storage(env: dict[str, str], port: int) -> Any:
+    """A local S3-compatible server for the functions' files (STORAGE_URL), unless STORAGE_URL is set.
+
+    Objects land in .data/s3/. Returns the server (or None): it stops when this process exits.
+    """
+    if env.get("STORAGE_URL"):
+        print("storage: STORAGE_URL is set, the functions use it as it is")
+        return None
+    from devkit.s3_server import S3Server, S3ServerMissing
+
+    try:
+        server = S3Server(port).start()
+    except S3ServerMissing as missing:
+        if "did not start" not in str(missing):
+            raise
+        server = S3Server(0).start()  # the port is taken (another `make dev`?): any free one will do
+    env.update(server.env)
+    print(f"storage: local S3 on {server.endpoint} (bucket {server.bucket}), objects in {server.folder}/")
+    return server
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--skip-setup", action="store_true", help="serve only (no migrate/seed)")
     parser.add_argument("--smtp-port", type=int, default=1025, help="the local SMTP server's port")
+    parser.add_argument("--s3-port", type=int, default=4569, help="the local S3 server's port")
     args = parser.parse_args()
 
     env = dict(os.environ)
@@ -65,6 +87,7 @@ def main() -> int:
         env.setdefault(name, value)
     server = None if args.skip_setup else prepare_database(env)
     mail = start_mail(env, args.smtp_port)
+    storage = start_storage(env, args.s3_port)
     os.environ.update(env)
 
     import uvicorn
@@ -75,6 +98,8 @@ def main() -> int:
     finally:
         if mail is not None:
             mail.stop()
+        if storage is not None:
+            storage.stop()
         if server is not None:
             server.cleanup()  # stops the embedded PostgreSQL this command started
     return 0

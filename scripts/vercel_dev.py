@@ -1,9 +1,10 @@
 """`make vercel-dev`: the functions under `vercel dev` (Vercel's own local runtime), offline, on :3000.
 
-Like `make dev` it prepares the database (embedded PostgreSQL unless DATABASE_URL is set, migrated and
-seeded); the pinned Vercel CLI then serves the work tree with a stub of Vercel's REST API, so no
-login or linked project is needed. The functions get DATABASE_URL and the other settings below as
-the project's development environment (a `.env` in the work tree is read by the CLI as well).
+Like `make dev` it prepares the database (embedded PostgreSQL unless DATABASE_URL is set, migrated
+and seeded) and starts the local S3 server unless STORAGE_URL is set; the pinned Vercel CLI then
+serves the work tree with a stub of Vercel's REST API, so no login or linked project is needed. The
+functions get DATABASE_URL and the other settings below as the project's development environment (a
+`.env` in the work tree is read by the CLI as well).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 
 from devkit.processes import ROOT
 from devkit.vercel_dev import VercelDev, function_env
-from scripts.dev import DEV_ADMIN, prepare_database
+from scripts.dev import DEV_ADMIN, prepare_database, start_storage
 
 
 def main() -> int:
@@ -26,6 +27,7 @@ def main() -> int:
     for name, value in DEV_ADMIN.items():
         env.setdefault(name, value)
     server = prepare_database(env)
+    storage = start_storage(env, 4569)
     vercel = VercelDev(ROOT, function_env(env), port=args.port)
     try:
         vercel.wait_listening()
@@ -36,6 +38,8 @@ def main() -> int:
         pass
     finally:
         vercel.stop()
+        if storage is not None:
+            storage.stop()
         if server is not None:
             server.cleanup()
     return 0

@@ -146,6 +146,31 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
 
 @pytest.fixture(scope="session")
+def storage() -> Iterator[dict[str, str]]:
+    """The S3-compatible storage the functions keep files in: STORAGE_URL if set, else a local s3rver.
+
+    s3rver (devkit/s3_server.py, from npm) checks presigned signatures, signed headers and expiry
+    as real storage does; it skips the tests that need it where node is missing (fails in CI).
+    """
+    if os.environ.get("STORAGE_URL"):
+        yield {name: os.environ.get(name, "") for name in ("STORAGE_URL", "STORAGE_ACCESS_KEY_ID")}
+        return
+    from devkit.s3_server import S3Server, S3ServerMissing
+    from lib.core.config import get_settings
+
+    try:
+        server = S3Server(0, Path(tempfile.mkdtemp(prefix="launchpad-s3-"))).start()
+    except S3ServerMissing as missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"local S3 server: {missing}: CI must obtain it (.ci/run installs node and npm)")
+        pytest.skip(f"local S3 server: {missing}")
+    os.environ.update(server.env)
+    get_settings.cache_clear()
+    yield server.env
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def make_database(pg_server: str):  # type: ignore[no-untyped-def]
     """Create an empty database with a given name on the test server; returns its URL."""
 

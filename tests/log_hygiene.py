@@ -11,13 +11,14 @@ Enable it with `pytest_plugins = ["tests.log_hygiene"]` in tests/conftest.py. It
   migrations of the fault and soak tests do; other tests' subprocess output is only seen when the
   test prints it).
 
-The secrets: SECRET_KEY, AI_API_KEY, CRON_SECRET and ADMIN_PASSWORD from the environment, the
-AI key, the mail password and the Resend key (EMAIL_URL), and the payment providers' key and webhook
-secrets of the settings a test installed,
-`tests.support.DEFAULT_PASSWORD`, and anything shaped
-like a JWT (`eyJ…`). At the end of the session (`pytest_sessionfinish`) every recorded structlog
-line is scanned again with every secret seen by then; if anything leaked, the leaks are printed
-(masked) and the run's exit status becomes TESTS_FAILED, whichever tests were selected.
+The secrets: SECRET_KEY, AI_API_KEY, CRON_SECRET, ADMIN_PASSWORD and STORAGE_SECRET_ACCESS_KEY
+from the environment, the AI key, the storage secret, the mail password and the Resend key
+(EMAIL_URL) and the payment providers' key and webhook secrets of the settings a test installed,
+`tests.support.DEFAULT_PASSWORD`, anything shaped
+like a JWT (`eyJ…`), and a presigned URL's signature (`X-Amz-Signature=…`). At the end of the
+session (`pytest_sessionfinish`) every recorded structlog line is scanned again with every secret
+seen by then; if anything leaked, the leaks are printed (masked) and the run's exit status
+becomes TESTS_FAILED, whichever tests were selected.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ from typing import Any
 import pytest
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-SECRET_ENV = ("SECRET_KEY", "AI_API_KEY", "CRON_SECRET", "ADMIN_PASSWORD")
+# A presigned storage URL's signature: whoever reads the line can use the URL until it expires.
+PRESIGNED = re.compile(r"X-Amz-Signature=[0-9a-f]{64}")
+SECRET_ENV = ("SECRET_KEY", "AI_API_KEY", "CRON_SECRET", "ADMIN_PASSWORD", "STORAGE_SECRET_ACCESS_KEY")
 MIN_SECRET_LENGTH = 8  # shorter values would match ordinary text
 
 
@@ -81,6 +84,7 @@ def remember_secrets() -> None:
                     ("RAZORPAY_WEBHOOK_SECRET", "razorpay_webhook_secret"),
                     ("STRIPE_SECRET_KEY", "stripe_secret_key"),
                     ("STRIPE_WEBHOOK_SECRET", "stripe_webhook_secret"),
+                    ("STORAGE_SECRET_ACCESS_KEY", "storage_secret_access_key"),
                 ):
                     if value := getattr(settings, attr, None):
                         found[name] = value
@@ -110,12 +114,13 @@ def find_leaks(text: str) -> Iterator[tuple[str, str]]:
     for line in text.splitlines():
         names = [name for value, name in _secrets.items() if value in line]
         jwt = JWT.search(line)
-        if not names and not jwt:
+        presigned = PRESIGNED.search(line)
+        if not names and not jwt and not presigned:
             continue
-        masked = JWT.sub("<JWT>", line)
+        masked = PRESIGNED.sub("X-Amz-Signature=<SIGNATURE>", JWT.sub("<JWT>", line))
         for value, name in _secrets.items():
             masked = masked.replace(value, f"<{name}>")
-        for name in [*names, *(["JWT"] if jwt else [])]:
+        for name in [*names, *(["JWT"] if jwt else []), *(["PRESIGNED_URL"] if presigned else [])]:
             yield name, masked[:300]
 
 
@@ -240,7 +245,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         counts = SCANNED
         reporter.write_line(
             f"\n[log hygiene] lines scanned: structlog {counts['structlog']}, captured {counts['captured']}, "
-            f"subprocess {counts['external']}; secrets {', '.join(known_secret_names())} + JWT; "
+            f"subprocess {counts['external']}; "
+            f"secrets {', '.join(known_secret_names())} + JWT + presigned URLs; "
             f"leaks {len(LEAKS)}"
         )
     if not LEAKS:

@@ -78,6 +78,54 @@ def parse_email_url(url: str) -> EmailTarget:
     )
 
 
+# Where files go when STORAGE_URL is unset outside production: the local S3 server that `make dev`
+# and the tests start (devkit/s3_server.py), with its own key pair, which is no secret.
+DEV_STORAGE_URL = "s3://launchpad?endpoint=http://127.0.0.1:4569&region=us-east-1"
+DEV_STORAGE_ACCESS_KEY_ID = "launchpad-local"
+DEV_STORAGE_SECRET_ACCESS_KEY = "launchpad-local-secret"
+# S3's bucket names (3-63 lowercase letters, digits, dots and hyphens), which R2 and MinIO share.
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+@dataclass(frozen=True)
+class StorageTarget:
+    """STORAGE_URL taken apart: the bucket, the endpoint its API answers on, the signing region."""
+
+    bucket: str
+    endpoint: str
+    region: str
+    path_style: bool  # endpoint/bucket/key; False: bucket.endpoint/key (AWS without an endpoint)
+
+
+def parse_storage_url(url: str) -> StorageTarget:
+    """`s3://bucket?endpoint=https://host&region=auto` (R2, MinIO) or `s3://bucket?region=eu-west-1` (AWS)."""
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not _BUCKET.fullmatch(parts.netloc) or parts.path not in ("", "/"):
+        raise ConfigError(
+            "STORAGE_URL must look like s3://<bucket>?endpoint=https://<host>&region=auto "
+            "(R2, MinIO) or s3://<bucket>?region=<aws region> (AWS S3)"
+        )
+    options = dict(pair.partition("=")[::2] for pair in parts.query.split("&") if pair)
+    unknown = set(options) - {"endpoint", "region", "path_style"}
+    if unknown:
+        raise ConfigError(
+            f"STORAGE_URL: unknown option {sorted(unknown)[0]!r} (endpoint, region, path_style)"
+        )
+    endpoint = unquote(options.get("endpoint", ""))
+    region = unquote(options.get("region", "")) or ("auto" if endpoint else "us-east-1")
+    if endpoint:
+        target = urlsplit(endpoint)
+        if target.scheme not in ("http", "https") or not target.netloc or target.path not in ("", "/"):
+            raise ConfigError("STORAGE_URL: endpoint must be http(s)://host[:port] with no path")
+        endpoint = f"{target.scheme}://{target.netloc}"
+    else:
+        endpoint = f"https://s3.{region}.amazonaws.com"
+    path_style = (
+        _choice(options, "path_style", "true" if options.get("endpoint") else "false", _SWITCH) in _ON
+    )
+    return StorageTarget(bucket=parts.netloc, endpoint=endpoint, region=region, path_style=path_style)
+
+
 @dataclass(frozen=True)
 class Settings:
     """The validated settings; build it with `get_settings()`."""
@@ -114,13 +162,22 @@ class Settings:
     # Accounts: when on, an unverified account's writes (other than /api/auth/*) are a 403.
     require_verified_email: bool
     # Payments (lib/payments): `manual` is admins marking orders paid; a provider needs its keys.
-    payment_provider: PaymentMode = "manual"
-    razorpay_key_id: str | None = None
-    razorpay_key_secret: str | None = field(default=None, repr=False)
-    razorpay_webhook_secret: str | None = field(default=None, repr=False)
-    stripe_secret_key: str | None = field(default=None, repr=False)
-    stripe_webhook_secret: str | None = field(default=None, repr=False)
-    payment_timeout_seconds: float = 8.0
+    payment_provider: PaymentMode
+    razorpay_key_id: str | None
+    razorpay_key_secret: str | None = field(repr=False)
+    razorpay_webhook_secret: str | None = field(repr=False)
+    stripe_secret_key: str | None = field(repr=False)
+    stripe_webhook_secret: str | None = field(repr=False)
+    payment_timeout_seconds: float
+    # Files (lib/storage): the bucket, the key that signs its URLs, and the largest upload accepted.
+    storage_url: str
+    storage_access_key_id: str
+    storage_secret_access_key: str = field(repr=False)
+    file_max_mb: int
+
+    @property
+    def storage(self) -> StorageTarget:
+        return parse_storage_url(self.storage_url)
 
     @property
     def email_target(self) -> EmailTarget:
@@ -246,6 +303,30 @@ def _payment_provider(env: dict[str, str]) -> PaymentMode:
     return mode
 
 
+def _storage(env: dict[str, str], production: bool) -> tuple[str, str, str]:
+    """STORAGE_URL and its key pair; the local server's outside production when none is set."""
+    url = _text(env, "STORAGE_URL")
+    key_id = _text(env, "STORAGE_ACCESS_KEY_ID")
+    secret = _text(env, "STORAGE_SECRET_ACCESS_KEY")
+    if url is None:
+        if production:
+            raise ConfigError(
+                "STORAGE_URL is not set. In production files go to S3-compatible storage: "
+                "s3://<bucket>?endpoint=https://<account>.r2.cloudflarestorage.com&region=auto (R2), "
+                "s3://<bucket>?region=<region> (AWS S3) or s3://<bucket>?endpoint=https://<minio host>"
+            )
+        url = DEV_STORAGE_URL
+        key_id = key_id or DEV_STORAGE_ACCESS_KEY_ID
+        secret = secret or DEV_STORAGE_SECRET_ACCESS_KEY
+    parse_storage_url(url)
+    if key_id is None or secret is None:
+        raise ConfigError(
+            "STORAGE_ACCESS_KEY_ID and STORAGE_SECRET_ACCESS_KEY must both be set with STORAGE_URL "
+            "(an access key of the bucket allowed to put, get and delete objects)"
+        )
+    return url, key_id, secret
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Build and validate settings from `env` (default: the process environment)."""
     env = dict(os.environ if env is None else env)
@@ -253,6 +334,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     production = vercel_env == "production"
     on_vercel = _text(env, "VERCEL") is not None
     retention_chat = _text(env, "CHATBOT_RETENTION_DAYS")
+    # Mail before storage: a ConfigError names the first missing setting in the order the docs list them.
+    email_url, email_from = _email_url(env, production), _email_from(env, production)
+    storage_url, storage_key_id, storage_secret = _storage(env, production)
     return Settings(
         database_url=_text(env, "DATABASE_URL"),
         database_url_unpooled=_text(env, "DATABASE_URL_UNPOOLED"),
@@ -283,8 +367,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         chatbot_retention_days=(
             None if retention_chat is None else _int(env, "CHATBOT_RETENTION_DAYS", 0, 1, 36_500)
         ),
-        email_url=_email_url(env, production),
-        email_from=_email_from(env, production),
+        email_url=email_url,
+        email_from=email_from,
         # Spent after the commit, while the person waits: past it, the cron sends what is left.
         email_send_budget_seconds=_float(env, "EMAIL_SEND_BUDGET_SECONDS", 3.0, 0.1, 8.0),
         email_max_attempts=_int(env, "EMAIL_MAX_ATTEMPTS", 8, 1, 50),
@@ -297,6 +381,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         stripe_webhook_secret=_text(env, "STRIPE_WEBHOOK_SECRET"),
         # One deadline for a whole provider call, far inside the function's limit: past it, a 503.
         payment_timeout_seconds=_float(env, "PAYMENT_TIMEOUT_SECONDS", 8.0, 0.1, 20.0),
+        storage_url=storage_url,
+        storage_access_key_id=storage_key_id,
+        storage_secret_access_key=storage_secret,
+        file_max_mb=_int(env, "FILE_MAX_MB", 25, 1, 5_000),
     )
 
 

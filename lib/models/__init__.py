@@ -19,6 +19,7 @@ _MODULES = {
     "AdminRequest": "admin_requests",
     "ChatbotMessage": "chatbot_history",
     "ChatbotMessageArchive": "chatbot_history",
+    "File": "files",
     "Idea": "idea_generation_history",
     "IdempotencyKey": "idempotency_keys",
     "Meeting": "meetings",

@@ -33,6 +33,18 @@ NotificationKind = Literal[
     "admin_request_opened",
     "payment_mismatch",
 ]
+# A file is `deleting` once its owner's account is deleted: hidden everywhere, its object and row
+# removed by the daily cron (lib/rules/files.py), so a storage outage never loses the removal.
+FileStatus = Literal["pending", "ready", "deleting"]
+FilePurpose = Literal["synopsis", "project"]
+FileContentType = Literal[
+    "application/pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/zip",
+    "image/png",
+    "image/jpeg",
+]
 
 PROJECT_STATUSES: tuple[ProjectStatus, ...] = get_args(ProjectStatus)
 ORDER_STATUSES: tuple[OrderStatus, ...] = get_args(OrderStatus)
@@ -49,3 +61,6 @@ ACCOUNT_TOKEN_PURPOSES: tuple[AccountTokenPurpose, ...] = get_args(AccountTokenP
 PAYMENT_PROVIDERS: tuple[PaymentProvider, ...] = get_args(PaymentProvider)
 PAYMENT_OUTCOMES: tuple[PaymentOutcome, ...] = get_args(PaymentOutcome)
 NOTIFICATION_KINDS: tuple[NotificationKind, ...] = get_args(NotificationKind)
+FILE_STATUSES: tuple[FileStatus, ...] = get_args(FileStatus)
+FILE_PURPOSES: tuple[FilePurpose, ...] = get_args(FilePurpose)
+FILE_CONTENT_TYPES: tuple[FileContentType, ...] = get_args(FileContentType)

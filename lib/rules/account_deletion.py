@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lib.models.account_tokens import AccountToken
 from lib.models.activity_logs import ActivityLog, ActivityLogArchive
 from lib.models.chatbot_history import ChatbotMessage, ChatbotMessageArchive
+from lib.models.files import File
 from lib.models.idea_generation_history import Idea
 from lib.models.notifications import Notification
 from lib.models.projects import Project
@@ -24,13 +25,21 @@ async def delete_account(db: AsyncSession, user: User) -> int | None:
 
     Chat messages and ideas are deleted, projects soft-deleted; orders, synopses, meetings, admin
     requests and the activity log stay (bookkeeping) without personal data. The email becomes
-    `deleted-<id>@invalid`, so the real address can register again.
+    `deleted-<id>@invalid`, so the real address can register again. Uploaded files become
+    `deleting`: hidden at once, their objects and rows removed by the file sweep (api/cron/storage.py),
+    which keeps a row until storage confirms its object is gone.
     """
     if user.is_admin:
         await ensure_other_admins(db, user.id)
     mail_id = await account_mail.mail_account_deleted(db, user)
     for model in (ChatbotMessage, ChatbotMessageArchive, Idea, AccountToken, Notification):
         await db.execute(delete(model).where(model.user_id == user.id))
+    await db.execute(
+        update(File)
+        .where(File.user_id == user.id, File.status != "deleting")
+        .values(status="deleting")
+        .execution_options(synchronize_session=False)
+    )
     await db.execute(
         update(Project)
         .where(Project.user_id == user.id, Project.deleted_at.is_(None))

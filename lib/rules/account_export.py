@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lib.models.activity_logs import ActivityLog
 from lib.models.admin_requests import AdminRequest
 from lib.models.chatbot_history import ChatbotMessage, ChatbotMessageArchive
+from lib.models.files import File
 from lib.models.idea_generation_history import Idea
 from lib.models.meetings import Meeting
 from lib.models.notifications import Notification
@@ -24,6 +25,7 @@ from lib.schemas.account_export import AccountExportOut, ExportedProject
 from lib.schemas.activity import ActivityOut
 from lib.schemas.admin_requests import AdminRequestOut
 from lib.schemas.chatbot import ChatMessageOut
+from lib.schemas.files import FileOut
 from lib.schemas.ideas import IdeaOut
 from lib.schemas.meetings import MeetingOut
 from lib.schemas.notifications import NotificationOut
@@ -57,7 +59,9 @@ async def export(db: AsyncSession, user: User) -> AccountExportOut:
         admin_requests=await _rows(db, AdminRequest, AdminRequestOut, uid),
         chat_messages=chat,
         ideas=await _rows(db, Idea, IdeaOut, uid),
-        files=[],
+        files=await _rows(
+            db, File, FileOut, uid, File.status != "deleting"
+        ),  # the rows; bytes by GET /api/files/{id}
         notifications=await _rows(db, Notification, NotificationOut, uid),
         activity=await _rows(
             db, ActivityLog, ActivityOut, uid, ActivityLog.created_at >= now - timedelta(days=ACTIVITY_DAYS)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
-
-from pydantic import Field
 
 from lib.schemas.activity import ActivityOut
 from lib.schemas.admin_requests import AdminRequestOut
 from lib.schemas.chatbot import ChatMessageOut
 from lib.schemas.common import Output
+from lib.schemas.files import FileOut
 from lib.schemas.ideas import IdeaOut
 from lib.schemas.meetings import MeetingOut
 from lib.schemas.notifications import NotificationOut
@@ -38,7 +36,6 @@ class AccountExportOut(Output):
     admin_requests: list[AdminRequestOut]
     chat_messages: list[ChatMessageOut]
     ideas: list[IdeaOut]
-    # Not stored yet: always empty, present so the document's shape stays put.
-    files: list[dict[str, Any]] = Field(default_factory=list)
+    files: list[FileOut]
     notifications: list[NotificationOut]
     activity: list[ActivityOut]

@@ -14,6 +14,7 @@ from lib.models import (
     AdminRequest,
     ChatbotMessage,
     ChatbotMessageArchive,
+    File,
     Idea,
     Meeting,
     Notification,
@@ -95,6 +96,17 @@ async def rows_of(user_id: int, plan_id: int, service_id: int, tag: str) -> dict
             ),
         }
         db.add_all(rows.values())
+        await db.flush()
+        rows["file"] = File(
+            user_id=user_id,
+            purpose="synopsis",
+            entity_id=rows["synopsis"].id,
+            filename=f"{tag}.pdf",
+            content_type="application/pdf",
+            size_bytes=1000,
+            storage_key=f"synopsis/{user_id}/{uuid.uuid4().hex}.pdf",
+        )
+        db.add(rows["file"])
         db.add(
             ChatbotMessageArchive(
                 id=10_000 + user_id,

@@ -211,6 +211,7 @@ TARGETS: dict[tuple[str, str], tuple[str | None, dict[str, Maker]]] = {
     ("PATCH", "/api/services/{id}"): ("admin", {"id": World.service}),
     ("POST", "/api/services/{id}/subscribe"): ("alice", {"id": World.service}),
     ("POST", "/api/synopsis"): ("alice", {}),
+    ("POST", "/api/files"): ("alice", {}),
     ("PATCH", "/api/synopsis/{id}"): ("alice", {"id": World.synopsis}),
 }
 
@@ -249,6 +250,13 @@ REQUIRED_SAMPLES: dict[str, dict[str, Any]] = {
     "RegisterIn": {"email": _fresh_email, "password": DEFAULT_PASSWORD, "full_name": "Carol"},
     "ServiceCreate": {"name": _fresh_name, "price_cents": 1_000},
     "SynopsisCreate": {"project_id": World.project, "title": "Farm", "abstract": "Sensors and a dashboard"},
+    "FileCreate": {
+        "purpose": "project",
+        "entity_id": World.project,
+        "filename": "report.pdf",
+        "content_type": "application/pdf",
+        "size_bytes": 1000,
+    },
 }
 
 

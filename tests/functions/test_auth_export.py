@@ -55,7 +55,7 @@ async def test_the_export_holds_the_callers_rows_and_nobody_elses(
     assert ids("chat_messages") == {mine["chat"], mine["archived_chat"]}  # the archive too, oldest first
     assert body["chat_messages"][0]["id"] == mine["archived_chat"]
     assert ids("ideas") == {mine["idea"]}
-    assert body["files"] == []
+    assert ids("files") == {mine["file"]}
     assert ids("notifications") == {mine["notification"]}
     # The last 90 days of activity: the seeded row and the profile change, not the 100-day-old login.
     activity = {item["id"]: item["action"] for item in body["activity"]}

@@ -144,9 +144,33 @@ async def exercise_every_operation(world: World) -> None:
     await w("GET", "/api/notifications", alice, expect=200)
     await w("GET", "/api/notifications/unread-count", alice, expect=200)
     await w("POST", "/api/notifications/read", alice, json={"all": True}, expect=200)
+    await exercise_files(world, synopsis)
     await exercise_accounts(world)
     await w("GET", "/api/cron/archive", None, headers=CRON, expect=200)
     await w("GET", "/api/cron/outbox", None, headers=CRON, expect=200)
+    await w("GET", "/api/cron/storage", None, headers=CRON, expect=200)
+
+
+async def exercise_files(world: World, synopsis: int) -> None:
+    """A real PDF up to the local S3 server through its presigned PUT, completed, shown, listed."""
+    from tests.functions.files_support import put, real_pdf
+
+    alice, w = world.alice, world.call
+    pdf = real_pdf()
+    body = {
+        "purpose": "synopsis",
+        "entity_id": synopsis,
+        "filename": "synopsis.pdf",
+        "content_type": "application/pdf",
+        "size_bytes": len(pdf),
+    }
+    created = (await w("POST", "/api/files", alice, json=body, expect=201)).json()
+    assert (await put(created["upload"], pdf)).status_code == 200
+    file_id = created["file"]["id"]
+    await w("POST", "/api/files/{id}/complete", alice, id=file_id, expect=200)
+    await w("GET", "/api/files/{id}", alice, id=file_id, expect=200)
+    await w("POST", "/api/files", alice, json=body, expect=201)  # a pending one: no download URL yet
+    await w("GET", "/api/files", alice, expect=200)
 
 
 async def exercise_accounts(world: World) -> None:
@@ -171,7 +195,7 @@ async def exercise_accounts(world: World) -> None:
 
 
 async def test_every_response_matches_its_schema_required_fields_included(
-    client: httpx.AsyncClient, alice: Account, admin: Account, spec: dict[str, Any]
+    client: httpx.AsyncClient, alice: Account, admin: Account, spec: dict[str, Any], storage: dict[str, str]
 ) -> None:
     world = World(client, alice, admin)
     await exercise_every_operation(world)

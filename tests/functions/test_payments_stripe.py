@@ -1,4 +1,4 @@
-"""Stripe: a Checkout Session through its REST API (respx), webhooks checked by the stripe library, refunds."""
+"""Stripe: a Checkout Session through its REST API (respx), webhooks checked by the stripe library."""
 
 from __future__ import annotations
 

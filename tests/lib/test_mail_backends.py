@@ -24,7 +24,13 @@ from lib.mail.delivery import describe
 SENDER = "Launchpad <no-reply@launchpad.test>"
 SMTP_PASSWORD = "smtp-pass-8c1f7e2d"
 RESEND_KEY = "re_test_key_5b9a0c4e7d"
-PRODUCTION = {"VERCEL_ENV": "production", "SECRET_KEY": "x" * 48}
+PRODUCTION = {
+    "VERCEL_ENV": "production",
+    "SECRET_KEY": "x" * 48,
+    "STORAGE_URL": "s3://docs?region=eu-west-1",
+    "STORAGE_ACCESS_KEY_ID": "AKIA",
+    "STORAGE_SECRET_ACCESS_KEY": "storage-secret",
+}
 
 
 def outgoing(**changes: str) -> Outgoing:

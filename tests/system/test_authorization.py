@@ -15,7 +15,18 @@ import httpx
 import pytest
 
 from lib.core.db import session
-from lib.models import AdminRequest, ChatbotMessage, Idea, Meeting, Order, Plan, Project, Service, Synopsis
+from lib.models import (
+    AdminRequest,
+    ChatbotMessage,
+    File,
+    Idea,
+    Meeting,
+    Order,
+    Plan,
+    Project,
+    Service,
+    Synopsis,
+)
 from tests.support import DEFAULT_PASSWORD, create_account
 
 ACTORS = ("anonymous", "owner", "other", "admin")
@@ -148,9 +159,27 @@ MATRIX: dict[str, tuple[dict[str, int], Body]] = {
     "GET /api/admin/stats/chatbot-response-times": admin_only(),
     "GET /api/admin/stats/idea-categories": admin_only(),
     "GET /api/admin/stats/recent-ideas": admin_only(),
+    "GET /api/files": user_route(),
+    # The synopsis must be the caller's own, as for POST /api/synopsis.
+    "POST /api/files": owned(
+        201,
+        lambda ids, actor: {
+            "purpose": "synopsis",
+            "entity_id": ids["synopsis"],
+            "filename": "synopsis.pdf",
+            "content_type": "application/pdf",
+            "size_bytes": 1000,
+        },
+        admin=404,
+    ),
+    "GET /api/files/{id}": owned(),
+    # The seeded file was never uploaded: its owner learns that (409); completing is the uploader's own.
+    "POST /api/files/{id}/complete": owned(409, admin=404),
+    "DELETE /api/files/{id}": owned(204),
     # A user's or admin's bearer token is not the cron secret.
     "GET /api/cron/archive": same(401),
     "GET /api/cron/outbox": same(401),
+    "GET /api/cron/storage": same(401),
 }
 
 # Which seeded row an `{id}` in each path names.
@@ -161,6 +190,8 @@ PATH_IDS = {
     "/api/services/{id}/subscribe": "service",
     "/api/orders/{id}": "order",
     "/api/synopsis/{id}": "synopsis",
+    "/api/files/{id}": "file",
+    "/api/files/{id}/complete": "file",
     "/api/meetings/{id}": "meeting",
     "/api/admin-requests/{id}": "admin_request",
     "/api/ideas/{id}": "idea",
@@ -210,6 +241,18 @@ async def world(client):  # type: ignore[no-untyped-def]
         db.add(ChatbotMessage(user_id=owner.id, session_id=session_id, message_type="user", message="hi"))
         await db.flush()
         ids = {name: item.id for name, item in rows.items()}
+        file = File(
+            user_id=owner.id,
+            purpose="synopsis",
+            entity_id=ids["synopsis"],
+            filename="synopsis.pdf",
+            content_type="application/pdf",
+            size_bytes=1000,
+            storage_key=f"synopsis/{owner.id}/{uuid.uuid4().hex}.pdf",
+        )
+        db.add(file)
+        await db.flush()
+        ids["file"] = file.id
     ids |= {"plan": plan.id, "service": service.id, "project": project.id, "session": str(session_id)}
     ids["owner"] = owner.id
     return {
@@ -220,9 +263,13 @@ async def world(client):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("actor", ACTORS)
 @pytest.mark.parametrize("route", sorted(MATRIX))
-async def test_authorization_cell(client: httpx.AsyncClient, world, route: str, actor: str) -> None:
+async def test_authorization_cell(
+    client: httpx.AsyncClient, world, route: str, actor: str, request: pytest.FixtureRequest
+) -> None:
     expected, body = MATRIX[route][0][actor], MATRIX[route][1]
     method, template = route.split(" ", 1)
+    if template.startswith("/api/files/"):
+        request.getfixturevalue("storage")  # completing and deleting ask the local S3 server
     ids = world["ids"]
     key = PATH_IDS.get(template)
     path = template.replace("{id}", str(ids[key])).replace("{session_id}", str(ids[key])) if key else template
