@@ -97,7 +97,22 @@ def _error_statuses(endpoint: Endpoint) -> set[int]:
         statuses |= {BadRequest.status, PayloadTooLarge.status, 422}
     if endpoint.query is not None:
         statuses.add(422)
+    if endpoint.idempotent:
+        statuses |= {409, 422}  # a reused key with another request; a malformed key
     return statuses
+
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Makes a retry safe: the same key with the same request replays the first response (status and "
+        "body, with `Idempotent-Replayed: true`) for 24 hours; with another request it is a 409 "
+        "`idempotency_conflict`."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
 
 
 def build_document(
@@ -121,7 +136,9 @@ def build_document(
             "operationId": endpoint.handler.__name__,
             "summary": endpoint.summary or endpoint.handler.__name__.replace("_", " "),
             "tags": [endpoint.path.split("/")[2]],
-            "parameters": _path_parameters(endpoint.path) + _query_parameters(endpoint.query),
+            "parameters": _path_parameters(endpoint.path)
+            + _query_parameters(endpoint.query)
+            + ([IDEMPOTENCY_KEY] if endpoint.idempotent else []),
             "responses": {},
         }
         if endpoint.auth in {"user", "admin"}:

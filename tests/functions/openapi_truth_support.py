@@ -8,13 +8,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import update
 
 from lib.core.db import session
+from lib.models.orders import Order
 from lib.models.statuses import AccountTokenPurpose
 from lib.rules import account_tokens
+from tests.functions.payments_support import RAZORPAY_KEY_SECRET, hex_hmac
 from tests.support import DEFAULT_PASSWORD, Account, create_account
 
 CRON = {"Authorization": "Bearer test-cron-secret-value"}
+TRUTH_RAZORPAY_ORDER = "order_RZPtruth0001"
+TRUTH_RAZORPAY_PAYMENT = "pay_RZPtruth0001"
+
+
 _serial = itertools.count(1)
 
 
@@ -104,6 +111,7 @@ class World:
         account: Account | None,
         *,
         json: Any = None,
+        content: bytes | None = None,
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         expect: int | None = None,
@@ -113,6 +121,7 @@ class World:
             method,
             template.format(**ids),
             json=json,
+            content=content,
             params=params,
             headers=headers if headers is not None else (account.headers if account else {}),
         )
@@ -160,6 +169,24 @@ class World:
     async def alice_id(self) -> int:
         return self.alice.id
 
+    async def razorpay_order(self) -> str:
+        """The Razorpay order id of one of Alice's orders, as checkout would have left it (made once)."""
+        if not hasattr(self, "_razorpay_order"):
+            order_id = await self.order()
+            async with session() as db:
+                await db.execute(
+                    update(Order)
+                    .where(Order.id == order_id)
+                    .values(payment_provider="razorpay", provider_order_id=TRUTH_RAZORPAY_ORDER)
+                )
+            self._razorpay_order = TRUTH_RAZORPAY_ORDER
+        return self._razorpay_order
+
+    async def razorpay_signature(self) -> str:
+        await self.razorpay_order()
+        message = f"{TRUTH_RAZORPAY_ORDER}|{TRUTH_RAZORPAY_PAYMENT}".encode()
+        return hex_hmac(RAZORPAY_KEY_SECRET, message)
+
     async def fresh_user(self) -> Account:
         """A new account (password DEFAULT_PASSWORD), for requests that revoke or delete their caller."""
         return await create_account(f"fresh{next(_serial)}@example.com", "Fresh")
@@ -200,6 +227,7 @@ TARGETS: dict[tuple[str, str], tuple[str | None, dict[str, Maker]]] = {
     ("POST", "/api/ideas/{id}/refine"): ("alice", {"id": World.idea}),
     ("POST", "/api/meetings"): ("alice", {}),
     ("POST", "/api/notifications/read"): ("alice", {}),
+    ("POST", "/api/payments/razorpay/verify"): ("alice", {}),
     ("PATCH", "/api/meetings/{id}"): ("alice", {"id": World.meeting}),
     ("POST", "/api/orders"): ("alice", {}),
     ("PATCH", "/api/orders/{id}"): ("admin", {"id": World.order}),
@@ -234,7 +262,12 @@ REQUIRED_SAMPLES: dict[str, dict[str, Any]] = {
     "AdminRequestCreate": {"request_type": "deadline", "message": "Please extend my deadline"},
     "ChangePasswordIn": {"current_password": DEFAULT_PASSWORD, "new_password": "a brand new passphrase"},
     "DeleteAccountIn": {"password": DEFAULT_PASSWORD},
-    "MarkReadIn": {"ids": [1]},  # an id of nobody's, or of someone else's: ignored either way
+    "MarkReadIn": {"ids": [1]},
+    "RazorpayVerifyIn": {
+        "razorpay_order_id": World.razorpay_order,
+        "razorpay_payment_id": TRUTH_RAZORPAY_PAYMENT,
+        "razorpay_signature": World.razorpay_signature,
+    },  # an id of nobody's, or of someone else's: ignored either way
     "PasswordResetConfirmIn": {"token": World.reset_token, "password": "a brand new passphrase"},
     "PasswordResetIn": {"email": "alice@example.com"},
     "VerifyEmailIn": {"token": World.verification_token},

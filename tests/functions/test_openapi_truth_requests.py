@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
 
 from lib.schemas.common import Patch
 from lib.web.openapi import openapi_path
@@ -34,7 +35,13 @@ async def test_every_request_body_is_probed(spec: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(("method", "path"), sorted(TARGETS), ids=lambda value: value)
 async def test_null_is_accepted_exactly_where_documented(
-    client: httpx.AsyncClient, alice: Account, admin: Account, spec: dict[str, Any], method: str, path: str
+    client: httpx.AsyncClient,
+    alice: Account,
+    admin: Account,
+    spec: dict[str, Any],
+    method: str,
+    path: str,
+    razorpay_mode: respx.MockRouter,
 ) -> None:
     """For each property: documented nullable <=> the server takes `null` (2xx), else a 422 on that field."""
     world = World(client, alice, admin)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import respx
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel
 from referencing import Registry, Resource
@@ -16,6 +17,7 @@ from referencing.jsonschema import DRAFT202012
 
 from tests.functions.openapi_truth_support import (
     CRON,
+    TRUTH_RAZORPAY_PAYMENT,
     World,
     accepts_null,
     operations,
@@ -23,6 +25,7 @@ from tests.functions.openapi_truth_support import (
     response_components,
     success_schema,
 )
+from tests.functions.payments_support import razorpay_event, razorpay_headers
 from tests.support import DEFAULT_PASSWORD, Account
 
 # --- responses: what the server always sends is required, null only where it can be sent -----------
@@ -145,6 +148,7 @@ async def exercise_every_operation(world: World) -> None:
     await w("GET", "/api/notifications/unread-count", alice, expect=200)
     await w("POST", "/api/notifications/read", alice, json={"all": True}, expect=200)
     await exercise_files(world, synopsis)
+    await exercise_payments(world)
     await exercise_accounts(world)
     await w("GET", "/api/cron/archive", None, headers=CRON, expect=200)
     await w("GET", "/api/cron/outbox", None, headers=CRON, expect=200)
@@ -173,6 +177,31 @@ async def exercise_files(world: World, synopsis: int) -> None:
     await w("GET", "/api/files", alice, expect=200)
 
 
+async def exercise_payments(world: World) -> None:
+    """Checkout, the webhook, the verification and a refund, with Razorpay configured (respx answers it)."""
+    alice, admin, w = world.alice, world.admin, world.call
+    order = await world.order()
+    await w("POST", "/api/orders/{id}/checkout", alice, id=order, expect=201)
+    raw = razorpay_event("payment.captured", order_id="order_RZPcheckout", payment_id="pay_1", amount=49_900)
+    headers = razorpay_headers(raw, "evt_truth")
+    await w(
+        "POST",
+        "/api/payments/{provider}/webhook",
+        None,
+        content=raw,
+        headers=headers,
+        provider="razorpay",
+        expect=200,
+    )
+    body = {
+        "razorpay_order_id": await world.razorpay_order(),
+        "razorpay_payment_id": TRUTH_RAZORPAY_PAYMENT,
+        "razorpay_signature": await world.razorpay_signature(),
+    }
+    await w("POST", "/api/payments/razorpay/verify", alice, json=body, expect=200)
+    await w("POST", "/api/orders/{id}/refund", admin, id=order, expect=200)
+
+
 async def exercise_accounts(world: World) -> None:
     """The account and user operations, once Alice has a row of every kind (the export's lists)."""
     alice, admin, w = world.alice, world.admin, world.call
@@ -195,7 +224,12 @@ async def exercise_accounts(world: World) -> None:
 
 
 async def test_every_response_matches_its_schema_required_fields_included(
-    client: httpx.AsyncClient, alice: Account, admin: Account, spec: dict[str, Any], storage: dict[str, str]
+    client: httpx.AsyncClient,
+    alice: Account,
+    admin: Account,
+    spec: dict[str, Any],
+    storage: dict[str, str],
+    razorpay_mode: respx.MockRouter,
 ) -> None:
     world = World(client, alice, admin)
     await exercise_every_operation(world)

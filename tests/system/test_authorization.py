@@ -116,6 +116,20 @@ MATRIX: dict[str, tuple[dict[str, int], Body]] = {
     "POST /api/orders": user_route(201, lambda ids, actor: {"plan_id": ids["plan"]}),
     "GET /api/orders/{id}": owned(),
     "PATCH /api/orders/{id}": owned(200, lambda ids, actor: {"status": "cancelled"}),
+    # Manual mode (no provider keys): the owner reaches the order and is told there is no checkout;
+    # for anyone else, an admin included, the order is not theirs to pay.
+    "POST /api/orders/{id}/checkout": row(401, 409, 404, 404),
+    # The world's order is pending: an admin reaches it and is refused the refund (409).
+    "POST /api/orders/{id}/refund": admin_only(409),
+    # Webhooks come from the provider, anonymously: with no provider configured there is none to reach.
+    "POST /api/payments/{provider}/webhook": same(404),
+    "POST /api/payments/razorpay/verify": row(
+        401,
+        404,
+        404,
+        404,
+        lambda ids, actor: {"razorpay_order_id": "o", "razorpay_payment_id": "p", "razorpay_signature": "s"},
+    ),
     "GET /api/synopsis": user_route(),
     # The project must be the caller's own: for anyone but its owner it does not exist.
     "POST /api/synopsis": owned(
@@ -189,6 +203,8 @@ PATH_IDS = {
     "/api/services/{id}": "service",
     "/api/services/{id}/subscribe": "service",
     "/api/orders/{id}": "order",
+    "/api/orders/{id}/checkout": "order",
+    "/api/orders/{id}/refund": "order",
     "/api/synopsis/{id}": "synopsis",
     "/api/files/{id}": "file",
     "/api/files/{id}/complete": "file",
@@ -273,6 +289,7 @@ async def test_authorization_cell(
     ids = world["ids"]
     key = PATH_IDS.get(template)
     path = template.replace("{id}", str(ids[key])).replace("{session_id}", str(ids[key])) if key else template
+    path = path.replace("{provider}", "razorpay")
     kwargs: dict[str, Any] = {"headers": world["tokens"][actor]}
     if body is not None:
         kwargs["json"] = body(ids, actor)
@@ -282,10 +299,11 @@ async def test_authorization_cell(
         assert (
             response.json()["error"]["code"]
             in {
-                400: "invalid_token",
-                401: "unauthorized",
-                403: "forbidden",
-                404: "not_found",
-                409: "conflict",
+                400: {"invalid_token"},
+                401: {"unauthorized"},
+                403: {"forbidden"},
+                404: {"not_found"},
+                # Manual mode's checkout is a conflict of its own: there is no provider to pay through.
+                409: {"conflict", "payments_not_configured"},
             }[expected]
         )
