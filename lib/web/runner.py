@@ -45,11 +45,10 @@ async def _unit_of_work(
     # use the database (the docs page never does); token checks (26 ms) only for non-public routes;
     # the activity writer (84 ms, in `route`) only once a write or failure happens, so a read's
     # cold start never pays for it.
-    from lib.core.db import RELEASED, replayable_after, session
+    from lib.core.db import replayable_after, session
 
     keyed = endpoint.idempotent and "idempotency-key" in request.headers
     single_write = endpoint.is_write and not endpoint.transaction and not keyed
-    claimed: tuple[int, str] | None = None
     # Reads and single-statement writes run without BEGIN/COMMIT; other writes are one transaction.
     async with session(autocommit=not endpoint.is_write or single_write, single_write=single_write) as db:
         try:
@@ -74,27 +73,36 @@ async def _unit_of_work(
                 call.body = parse_model(endpoint.body, await read_json(request), "body")
             if not keyed or user is None:
                 return call, await endpoint.handler(call)
-            from lib.web import idempotency
-
-            key = idempotency.requested_key(request)
-            assert key is not None
-            request_print = idempotency.fingerprint(request, await request.body())
-            replay = await idempotency.claim(db, user.id, key, request_print)
-            if replay is not None:
-                call.recorded = False  # the first request's activity row stands for both
-                return call, replay
-            claimed = (user.id, key)
-            response = _respond(await endpoint.handler(call), endpoint)
-            await idempotency.complete(db, user.id, key, response)
-            return call, response
+            return call, await _run_idempotent(endpoint, call, user.id)
         except Exception as error:
-            if claimed is not None and db.info.get(RELEASED):
-                from lib.web import idempotency
-
-                await idempotency.abandon(*claimed)  # committed early: let a retry run
             if replayable and replayable_after(error, db):
                 raise _Replay() from error  # out of the session, so it rolls back first
             raise
+
+
+async def _run_idempotent(endpoint: Endpoint, call: Call[Any, Any], user_id: int) -> Response:
+    """The handler behind the request's Idempotency-Key: run once, its response stored and replayed."""
+    # Late import: only requests that carry the key load it.
+    from lib.core.db import RELEASED
+    from lib.web import idempotency
+
+    request = call.request
+    key = idempotency.requested_key(request)
+    assert key is not None
+    replay = await idempotency.claim(
+        call.db, user_id, key, idempotency.fingerprint(request, await request.body())
+    )
+    if replay is not None:
+        call.recorded = False  # the first request's activity row stands for both
+        return replay
+    try:
+        response = _respond(await endpoint.handler(call), endpoint)
+    except Exception:
+        if call.db.info.get(RELEASED):
+            await idempotency.abandon(user_id, key)  # the claim was committed early: let a retry run
+        raise
+    await idempotency.complete(call.db, user_id, key, response)
+    return response
 
 
 async def _send_mail(ids: list[int]) -> None:
