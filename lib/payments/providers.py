@@ -107,6 +107,13 @@ def check_answer(name: str, response: httpx.Response) -> dict[str, Any]:
     return body
 
 
+def short_text(value: Any, *, upper: bool = False) -> str | None:
+    """A provider's id or code as we store it: a non-empty string of at most 255 characters, else None."""
+    if not isinstance(value, str) or not value or len(value) > 255:
+        return None
+    return value.upper() if upper else value
+
+
 def order_ref(value: Any) -> int | None:
     """Our order id from what a provider echoes (`"12"`, `"order_12"`); None when it is not one."""
     if not isinstance(value, str):

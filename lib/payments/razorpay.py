@@ -16,6 +16,7 @@ from lib.payments.providers import (
     check_answer,
     order_ref,
     provider_call,
+    short_text,
 )
 from lib.payments.signatures import matches
 
@@ -83,10 +84,10 @@ class Razorpay:
             event_id=event_id,
             event_type=event_type[:100],
             kind=KINDS.get(event_type, "other"),
-            provider_order_id=_text(payment.get("order_id")),
-            provider_payment_id=_text(refund.get("payment_id") or payment.get("id")),
+            provider_order_id=short_text(payment.get("order_id")),
+            provider_payment_id=short_text(refund.get("payment_id") or payment.get("id")),
             amount_cents=entity.get("amount") if isinstance(entity.get("amount"), int) else None,
-            currency=_text(entity.get("currency"), upper=True),
+            currency=short_text(entity.get("currency"), upper=True),
             order_ref=order_ref(order.get("receipt")),
         )
 
@@ -98,9 +99,3 @@ class Razorpay:
                 auth=(self.key_id, self._key_secret),
             )
         check_answer("Razorpay", response)
-
-
-def _text(value: Any, *, upper: bool = False) -> str | None:
-    if not isinstance(value, str) or not value or len(value) > 255:
-        return None
-    return value.upper() if upper else value

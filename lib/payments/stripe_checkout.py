@@ -17,6 +17,7 @@ from lib.payments.providers import (
     check_answer,
     order_ref,
     provider_call,
+    short_text,
 )
 
 API = "https://api.stripe.com/v1"
@@ -84,10 +85,10 @@ class StripeCheckout:
             event_id=event_id[:255],
             event_type=event_type[:100],
             kind=kind,
-            provider_order_id=None if refund else _text(item.get("id")),
-            provider_payment_id=_text(item.get("payment_intent")),
+            provider_order_id=None if refund else short_text(item.get("id")),
+            provider_payment_id=short_text(item.get("payment_intent")),
             amount_cents=amount if isinstance(amount, int) else None,
-            currency=_text(item.get("currency"), upper=True),
+            currency=short_text(item.get("currency"), upper=True),
             order_ref=None if refund else order_ref(item.get("client_reference_id")),
         )
 
@@ -96,9 +97,3 @@ class StripeCheckout:
         async with provider_call("Stripe") as http:
             response = await http.post(f"{API}/refunds", data=form, headers=self._headers())
         check_answer("Stripe", response)
-
-
-def _text(value: Any, *, upper: bool = False) -> str | None:
-    if not isinstance(value, str) or not value or len(value) > 255:
-        return None
-    return value.upper() if upper else value
