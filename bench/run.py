@@ -125,7 +125,7 @@ def code_version() -> dict[str, Any]:
 
     def git(*args: str) -> str:
         done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
-        return done.stdout.strip() if done.returncode == 0 else ""
+        return done.stdout.rstrip("\n") if done.returncode == 0 else ""  # porcelain lines start with a space
 
     changed = git("status", "--porcelain", "--", "api", "lib", "migrations", "requirements.txt")
     return {
@@ -185,7 +185,10 @@ def main() -> int:
                 "generated": generated,
                 "steps": steps,
                 "total_seconds": total,
-                "command": "make bench" + (" BENCH_QUICK=1" if quick() else ""),
+                "command": "make bench"
+                + (" BENCH_QUICK=1" if quick() else "")
+                + (f" BENCH_ARGS='--only {' '.join(args.only)}'" if args.only else ""),
+                "only": list(args.only or []),
             },
         )
         if not args.no_report:

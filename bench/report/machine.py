@@ -4,9 +4,26 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from bench.common import RESULTS
 from bench.report.format import Report, num
+
+
+def measured_when(only: list[str]) -> str:
+    """For a run of some measurements only: when each section's results were written (older ones stay)."""
+    if not only:
+        return ""
+    stamps = []
+    for path in sorted(RESULTS.glob("*.json")):
+        if path.stem != "run":
+            when = datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M UTC")
+            stamps.append(f"{path.stem} {when}")
+    return (
+        f"- This run measured only {', '.join(only)}; every other section is from an earlier run, "
+        f"on earlier code. Results written: {'; '.join(stamps)}."
+    )
 
 
 def code_line(code: dict[str, Any] | None) -> str:
@@ -24,6 +41,7 @@ def section_setup(r: Report, run: dict[str, Any]) -> None:
         "## Machine, data set, command",
         "",
         code_line(run.get("code")),
+        *([line] if (line := measured_when(run.get("only", []))) else []),
         f"- Command: `{run['command']}`: the whole run took {num(run['total_seconds'] / 60, 1)} min, of "
         f"which {num(run['setup_seconds'], 1)} s migration and "
         + (
