@@ -30,6 +30,8 @@ FUNCTION_SETTINGS = (
     "FRONTEND_URL",
     "EMAIL_URL",
     "LOG_FORMAT",
+    # Without it the functions refuse the development key and mail defaults, as on any deployment.
+    "LAUNCHPAD_LOCAL",
 )
 
 

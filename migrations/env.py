@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from lib.core.config import get_settings
+from lib.core.config import migration_url
 from lib.core.db_url import database_target
 from lib.models import load_all
 
@@ -23,7 +23,7 @@ target_metadata = load_all().metadata
 
 
 def _migration_url() -> str:
-    url = config.attributes.get("database_url") or get_settings().migration_url
+    url = config.attributes.get("database_url") or migration_url()
     if not url:
         raise SystemExit("Set DATABASE_URL_UNPOOLED (or DATABASE_URL) to run migrations.")
     return url

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from lib.core.config import get_settings
+from lib.core.config import migration_url
 from lib.core.db import is_database_unavailable
 from lib.core.db_url import database_target
 
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.sql:
         command.upgrade(alembic_config(), args.revision, sql=True)
         return 0
-    url = get_settings().migration_url
+    url = migration_url()
     if not url:
         print("Set DATABASE_URL_UNPOOLED (Neon's direct URL) or DATABASE_URL.", file=sys.stderr)
         return 2

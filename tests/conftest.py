@@ -15,6 +15,7 @@ from devkit.localdb import ensure_database, start_server
 from devkit.pgbouncer import PgBouncer, PgBouncerMissing
 
 # Settings are read once per process: fix them before any lib module reads them.
+os.environ["LAUNCHPAD_LOCAL"] = "1"  # the tests run locally: development defaults apply (lib/core/config.py)
 os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
 os.environ.setdefault("LOG_FORMAT", "console")
 os.environ.pop("AI_API_URL", None)

@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Literal, TypeVar
 from urllib.parse import unquote, urlsplit
 
-# A development-only key: never accepted when VERCEL_ENV=production.
+# A development-only key, published here: used only where the process knows it runs locally (LAUNCHPAD_LOCAL).
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0123456789"
 MIN_SECRET_KEY_LENGTH = 32
 WEAK_SECRET_KEYS = frozenset({DEV_SECRET_KEY, "secret", "changeme", "change-me", "password"})
@@ -22,7 +22,7 @@ class ConfigError(RuntimeError):
     """A setting is missing or invalid; the message names it and says how to fix it."""
 
 
-# Where mail goes when EMAIL_URL is unset outside production: .eml files under the repository's .data/.
+# Where mail goes when EMAIL_URL is unset locally (make dev, the tests): .eml files under .data/.
 DEV_EMAIL_URL = "local://.data/mail"
 DEV_EMAIL_FROM = "Launchpad <no-reply@launchpad.local>"
 EmailScheme = Literal["smtp", "smtps", "resend", "local"]
@@ -165,47 +165,62 @@ def _choice(env: dict[str, str], name: str, default: ChoiceT, choices: tuple[Cho
 
 _SWITCH = ("on", "off", "true", "false", "1", "0", "yes", "no")
 _ON = frozenset({"on", "true", "1", "yes"})
+# Set by `make dev`, `make vercel-dev` and the tests: the only places development defaults apply.
+LOCAL_FLAG = "LAUNCHPAD_LOCAL"
+_GENERATE = 'generate one with `python -c "import secrets; print(secrets.token_urlsafe(48))"`'
 
 
-def _secret_key(env: dict[str, str], production: bool) -> str:
+def is_local(env: dict[str, str]) -> bool:
+    """True only where the process was told it runs on a developer's machine.
+
+    Fail closed: nothing else (VERCEL_ENV=development, an unset VERCEL_ENV, a Lambda host) counts as
+    local, and a Vercel deployment (preview or production) or AWS Lambda ignores the flag, so a
+    copied environment cannot bring the published development key to a reachable host.
+    """
+    if _choice(env, LOCAL_FLAG, "off", _SWITCH) not in _ON:
+        return False
+    deployed = (_text(env, "VERCEL_ENV") or "").lower() in ("production", "preview")
+    return not deployed and _text(env, "AWS_LAMBDA_FUNCTION_NAME") is None
+
+
+def _secret_key(env: dict[str, str], local: bool) -> str:
     key = _text(env, "SECRET_KEY")
-    if not production:
+    if local:
         return key or DEV_SECRET_KEY
     if key is None:
         raise ConfigError(
-            "SECRET_KEY is not set. In production it signs every access token; "
-            'generate one with `python -c "import secrets; print(secrets.token_urlsafe(48))"`.'
+            "SECRET_KEY is not set. Outside make dev and the tests (preview and production deployments, "
+            f"vercel dev, AWS Lambda) it signs every access token and is required; {_GENERATE}."
         )
     if len(key) < MIN_SECRET_KEY_LENGTH or key.lower() in WEAK_SECRET_KEYS:
         raise ConfigError(
-            f"SECRET_KEY is too weak for production: use at least {MIN_SECRET_KEY_LENGTH} "
-            "random characters (e.g. secrets.token_urlsafe(48))."
+            f"SECRET_KEY is too weak: use at least {MIN_SECRET_KEY_LENGTH} random characters; {_GENERATE}."
         )
     return key
 
 
-def _email_url(env: dict[str, str], production: bool) -> str:
+def _email_url(env: dict[str, str], local: bool) -> str:
     url = _text(env, "EMAIL_URL")
     if url is None:
-        if production:
+        if not local:
             raise ConfigError(
-                "EMAIL_URL is not set. In production mail must go somewhere real: "
+                "EMAIL_URL is not set. Outside make dev and the tests mail must go somewhere real: "
                 "smtp://user:pass@host:587 (STARTTLS), smtps://user:pass@host:465 or resend://API_KEY."
             )
         return DEV_EMAIL_URL
-    if parse_email_url(url).scheme == "local" and production:
+    if parse_email_url(url).scheme == "local" and not local:
         raise ConfigError(
-            "EMAIL_URL=local:// only writes files: use smtp://, smtps:// or resend:// in production"
+            "EMAIL_URL=local:// only writes files: use smtp://, smtps:// or resend:// outside make dev"
         )
     return url
 
 
-def _email_from(env: dict[str, str], production: bool) -> str:
+def _email_from(env: dict[str, str], local: bool) -> str:
     sender = _text(env, "EMAIL_FROM")
     if sender is None:
-        if production:
+        if not local:
             raise ConfigError(
-                "EMAIL_FROM is not set. In production say who mail is from: "
+                "EMAIL_FROM is not set. Outside make dev and the tests say who mail is from: "
                 '"Launchpad <no-reply@example.com>"'
             )
         return DEV_EMAIL_FROM
@@ -218,13 +233,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Build and validate settings from `env` (default: the process environment)."""
     env = dict(os.environ if env is None else env)
     vercel_env = (_text(env, "VERCEL_ENV") or "development").lower()
-    production = vercel_env == "production"
+    local = is_local(env)
     on_vercel = _text(env, "VERCEL") is not None
     retention_chat = _text(env, "CHATBOT_RETENTION_DAYS")
     return Settings(
         database_url=_text(env, "DATABASE_URL"),
         database_url_unpooled=_text(env, "DATABASE_URL_UNPOOLED"),
-        secret_key=_secret_key(env, production),
+        secret_key=_secret_key(env, local),
         admin_email=_text(env, "ADMIN_EMAIL"),
         admin_password=_text(env, "ADMIN_PASSWORD"),
         frontend_url=_text(env, "FRONTEND_URL"),
@@ -251,13 +266,19 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         chatbot_retention_days=(
             None if retention_chat is None else _int(env, "CHATBOT_RETENTION_DAYS", 0, 1, 36_500)
         ),
-        email_url=_email_url(env, production),
-        email_from=_email_from(env, production),
+        email_url=_email_url(env, local),
+        email_from=_email_from(env, local),
         # Spent after the commit, while the person waits: past it, the cron sends what is left.
         email_send_budget_seconds=_float(env, "EMAIL_SEND_BUDGET_SECONDS", 3.0, 0.1, 8.0),
         email_max_attempts=_int(env, "EMAIL_MAX_ATTEMPTS", 8, 1, 50),
         require_verified_email=_choice(env, "REQUIRE_VERIFIED_EMAIL", "off", _SWITCH) in _ON,
     )
+
+
+def migration_url(env: dict[str, str] | None = None) -> str | None:
+    """The URL migrations use, without the other settings: the deploy hook has no signing key or mail."""
+    env = dict(os.environ if env is None else env)
+    return _text(env, "DATABASE_URL_UNPOOLED") or _text(env, "DATABASE_URL")
 
 
 @lru_cache(maxsize=1)
