@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import (
+    AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -47,6 +49,23 @@ Email = Annotated[
 ]
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
 DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
+OUTSIDE_DATETIME_RANGE = "must fall within the years 1 to 9999 in UTC"
+
+
+def in_utc(value: datetime) -> datetime:
+    """`value` in UTC; one whose UTC value leaves years 1 to 9999 (`0001-01-01T00:00:00+23:59`) is a 422.
+
+    Python cannot hold such a moment, so converting it (here, or when asyncpg encodes it) raises
+    OverflowError, which no validator turns into a field error by itself.
+    """
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(OUTSIDE_DATETIME_RANGE) from None
+
+
+# Every datetime a client sends (query or body): with an offset, stored and compared in UTC.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(in_utc)]
 
 
 class NoNul(BaseModel):
