@@ -57,7 +57,9 @@ async def run_migrations_online() -> None:
     # Migrations never go through a transaction-mode pooler: DDL and advisory locks
     # need one server session, so the target is built with the pooler mode off.
     target = database_target(_migration_url(), pooler="off")
-    engine = create_async_engine(target.url, connect_args=target.connect_args, poolclass=NullPool)
+    engine = create_async_engine(
+        target.url, connect_args=target.connect_args, poolclass=NullPool, hide_parameters=True
+    )
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run_sync)

@@ -44,7 +44,9 @@ def current_revision(connection: Connection) -> str | None:
 async def connect_with_retry(url: str, wait_seconds: float) -> tuple[AsyncConnection, object]:
     """Connect, retrying with backoff while the database (a suspended Neon compute) wakes up."""
     target = database_target(url, pooler="off")
-    engine = create_async_engine(target.url, connect_args=target.connect_args, poolclass=NullPool)
+    engine = create_async_engine(
+        target.url, connect_args=target.connect_args, poolclass=NullPool, hide_parameters=True
+    )
     deadline = time.monotonic() + wait_seconds
     delay = 0.5
     attempt = 1

@@ -14,9 +14,11 @@ Enable it with `pytest_plugins = ["tests.log_hygiene"]` in tests/conftest.py. It
 The secrets: SECRET_KEY, AI_API_KEY, CRON_SECRET and ADMIN_PASSWORD from the environment, the
 AI key, the mail password and the Resend key (EMAIL_URL) of the settings a test installed,
 `tests.support.DEFAULT_PASSWORD`, and anything shaped
-like a JWT (`eyJ…`). At the end of the session (`pytest_sessionfinish`) every recorded structlog
-line is scanned again with every secret seen by then; if anything leaked, the leaks are printed
-(masked) and the run's exit status becomes TESTS_FAILED, whichever tests were selected.
+like a JWT (`eyJ…`); and SQLAlchemy's rendering of a statement's values (`[parameters: …]`,
+which the engine's `hide_parameters` keeps out of every error). At the end of the session
+(`pytest_sessionfinish`) every recorded structlog line is scanned again with every secret seen by
+then; if anything leaked, the leaks are printed (masked) and the run's exit status becomes
+TESTS_FAILED, whichever tests were selected.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from typing import Any
 import pytest
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+# How SQLAlchemy prints a failed statement's bound values (hash, emails, mail bodies) into its error.
+SQL_PARAMETERS = "[parameters: "
 SECRET_ENV = ("SECRET_KEY", "AI_API_KEY", "CRON_SECRET", "ADMIN_PASSWORD")
 MIN_SECRET_LENGTH = 8  # shorter values would match ordinary text
 
@@ -101,10 +105,12 @@ def find_leaks(text: str) -> Iterator[tuple[str, str]]:
         return
     for line in text.splitlines():
         names = [name for value, name in _secrets.items() if value in line]
+        if SQL_PARAMETERS in line:
+            names.append("SQL_PARAMETERS")
         jwt = JWT.search(line)
         if not names and not jwt:
             continue
-        masked = JWT.sub("<JWT>", line)
+        masked = JWT.sub("<JWT>", line).split(SQL_PARAMETERS)[0]
         for value, name in _secrets.items():
             masked = masked.replace(value, f"<{name}>")
         for name in [*names, *(["JWT"] if jwt else [])]:

@@ -37,15 +37,27 @@ Slug = Annotated[
 # One plain address a mail can go to: no whitespace, control characters, or the characters that
 # separate or quote addresses in a header (lib/mail refuses those as a recipient).
 _ADDRESS_PART = r'[^@\s\x00-\x1f\x7f-\x9f,;<>()\[\]\\"]+'
+MAX_EMAIL_LENGTH = 254  # users.email is varchar(254)
+
+
+def _fits_once_lowered(value: str) -> str:
+    """The limit again on the lower-cased address: pydantic checks it before lowering, and some
+    letters grow (`İ` becomes `i` plus a combining dot), past what the column holds (a 500)."""
+    if len(value) > MAX_EMAIL_LENGTH:
+        raise ValueError(f"must be at most {MAX_EMAIL_LENGTH} characters once lower-cased")
+    return value
+
+
 Email = Annotated[
     str,
     StringConstraints(
         strip_whitespace=True,
         to_lower=True,
         min_length=3,
-        max_length=254,
+        max_length=MAX_EMAIL_LENGTH,
         pattern=rf"^{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART}$",
     ),
+    AfterValidator(_fits_once_lowered),
 ]
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
 DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
