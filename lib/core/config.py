@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 # A development-only key, published here: used only where the process knows it runs locally (LAUNCHPAD_LOCAL).
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0123456789"
 MIN_SECRET_KEY_LENGTH = 32
+MIN_CRON_SECRET_LENGTH = 16  # Vercel's cron docs: a random string of at least 16 characters
 WEAK_SECRET_KEYS = frozenset({DEV_SECRET_KEY, "secret", "changeme", "change-me", "password"})
 
 
@@ -97,6 +98,8 @@ class Settings:
     log_level: str
     log_format: Literal["json", "console"]
     vercel_env: str
+    # Running on Vercel (VERCEL is set, `vercel dev` included): only then is `x-vercel-id` Vercel's.
+    on_vercel: bool
     access_token_minutes: int
     ai_api_url: str | None
     ai_api_key: str | None = field(repr=False)
@@ -199,6 +202,19 @@ def _secret_key(env: dict[str, str], local: bool) -> str:
     return key
 
 
+def _cron_secret(env: dict[str, str], local: bool) -> str | None:
+    """Unset: the crons answer 401. Set outside make dev and the tests: long and not a known word."""
+    secret = _text(env, "CRON_SECRET")
+    if secret is None or local:
+        return secret
+    if len(secret) < MIN_CRON_SECRET_LENGTH or secret.lower() in WEAK_SECRET_KEYS:
+        raise ConfigError(
+            f"CRON_SECRET is too weak: anyone who guesses it runs the crons; use at least "
+            f"{MIN_CRON_SECRET_LENGTH} random characters; {_GENERATE}."
+        )
+    return secret
+
+
 def _email_url(env: dict[str, str], local: bool) -> str:
     url = _text(env, "EMAIL_URL")
     if url is None:
@@ -254,6 +270,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         ).upper(),
         log_format=_choice(env, "LOG_FORMAT", "json" if on_vercel else "console", ("json", "console")),
         vercel_env=vercel_env,
+        on_vercel=on_vercel,
         access_token_minutes=_int(env, "ACCESS_TOKEN_MINUTES", 60, 1, 60 * 24 * 30),
         ai_api_url=_text(env, "AI_API_URL"),
         ai_api_key=_text(env, "AI_API_KEY"),
@@ -261,7 +278,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         # A person waits for this: at most 9 s, then the built-in answer (far inside Vercel's default
         # 300 s function limit, which vercel.json no longer lowers: `vercel dev` rejects per-function limits).
         ai_timeout_seconds=_float(env, "AI_TIMEOUT_SECONDS", 8.0, 0.1, 9.0),
-        cron_secret=_text(env, "CRON_SECRET"),
+        cron_secret=_cron_secret(env, local),
         activity_retention_days=_int(env, "ACTIVITY_RETENTION_DAYS", 90, 1, 36_500),
         chatbot_retention_days=(
             None if retention_chat is None else _int(env, "CHATBOT_RETENTION_DAYS", 0, 1, 36_500)

@@ -63,3 +63,14 @@ def test_finding_1_a_function_without_its_key_refuses_to_start() -> None:
     last = run.stderr.strip().splitlines()[-1]
     assert last.startswith("lib.core.config.ConfigError: SECRET_KEY is not set."), last
     assert DEV_SECRET_KEY not in run.stderr
+
+
+@pytest.mark.parametrize("host", sorted(NOT_LOCAL))
+def test_finding_10_weak_cron_secret_refused_outside_local(host: str) -> None:
+    env = {**NOT_LOCAL[host], **MAIL, "SECRET_KEY": STRONG_KEY}
+    for weak in ("short", "x" * 15, "changeme", "password"):
+        with pytest.raises(ConfigError, match="CRON_SECRET is too weak"):
+            load_settings({**env, "CRON_SECRET": weak})
+    assert load_settings(env).cron_secret is None  # unset: the crons answer 401
+    assert load_settings({**env, "CRON_SECRET": "c" * 16}).cron_secret == "c" * 16
+    assert load_settings({"LAUNCHPAD_LOCAL": "1", "CRON_SECRET": "dev"}).cron_secret == "dev"
