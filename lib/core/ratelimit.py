@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select
@@ -11,6 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lib.core.db import session
 from lib.core.errors import RateLimited
 from lib.models.rate_limits import RateLimitHit
+
+
+@dataclass(frozen=True)
+class Budget:
+    """At most `limit` hits per key inside `window`: one per kind of work, whichever route spends it."""
+
+    name: str
+    limit: int
+    window: timedelta
+
+    def bucket(self, key: object) -> str:
+        return f"{self.name}:{key}"
 
 
 async def _window(db: AsyncSession, bucket: str, window: timedelta) -> tuple[int, datetime | None]:
@@ -76,3 +89,8 @@ async def acquire(bucket: str, *, limit: int, window: timedelta) -> None:
             )
         )
         await record(db, bucket)
+
+
+async def spend(db: AsyncSession, budget: Budget, key: object) -> None:
+    """Spend one unit of `budget` for `key` in the request's unit of work; 429 once it is used up."""
+    await hit(db, budget.bucket(key), limit=budget.limit, window=budget.window)
