@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.core.db import session
@@ -26,34 +26,46 @@ class Budget:
         return f"{self.name}:{key}"
 
 
-async def _window(db: AsyncSession, bucket: str, window: timedelta) -> tuple[int, datetime | None]:
-    since = datetime.now(UTC) - window
-    count, oldest = (
-        await db.execute(
-            select(func.count(), func.min(RateLimitHit.created_at)).where(
-                RateLimitHit.bucket == bucket, RateLimitHit.created_at > since
-            )
-        )
-    ).one()
-    return count, oldest
-
-
 def _retry_after(oldest: datetime | None, window: timedelta) -> int:
     if oldest is None:
         return 1
     return max(1, math.ceil((oldest + window - datetime.now(UTC)).total_seconds()))
 
 
-async def ensure_allowed(db: AsyncSession, bucket: str, *, limit: int, window: timedelta) -> None:
-    """429 with Retry-After when `bucket` already has `limit` hits inside `window`."""
-    count, oldest = await _window(db, bucket, window)
-    if count >= limit:
+async def _count_if_allowed(db: AsyncSession, bucket: str, limit: int, window: timedelta) -> None:
+    """Under the bucket's lock, in one statement: drop hits older than `window`, and count this one
+    only while fewer than `limit` are inside it; else 429 with Retry-After.
+
+    The lock comes first, in a statement of its own: a statement's snapshot is taken when it starts,
+    so a check in the locking statement would not see the hit its predecessor just committed. The
+    lock is held until the transaction ends, and that transaction also commits the hit, so no other
+    caller can check between this one's check and its count (exact under any concurrency).
+    """
+    await db.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(bucket, 0))))
+    since = datetime.now(UTC) - window
+    inside = (
+        select(func.count())
+        .select_from(RateLimitHit)
+        .where(RateLimitHit.bucket == bucket, RateLimitHit.created_at > since)
+        .scalar_subquery()
+    )
+    purge = (
+        delete(RateLimitHit)
+        .where(RateLimitHit.bucket == bucket, RateLimitHit.created_at <= since)
+        .returning(RateLimitHit.id)
+        .cte("purge")
+    )
+    allowed = select(literal(bucket)).where(inside < limit)
+    statement = (
+        insert(RateLimitHit).from_select(["bucket"], allowed).returning(RateLimitHit.id).add_cte(purge)
+    )
+    if (await db.execute(statement)).first() is None:
+        oldest = await db.scalar(
+            select(func.min(RateLimitHit.created_at)).where(
+                RateLimitHit.bucket == bucket, RateLimitHit.created_at > since
+            )
+        )
         raise RateLimited(_retry_after(oldest, window))
-
-
-async def record(db: AsyncSession, bucket: str) -> None:
-    """Count one hit against `bucket`."""
-    await db.execute(insert(RateLimitHit).values(bucket=bucket))
 
 
 async def reset(db: AsyncSession, bucket: str) -> None:
@@ -62,33 +74,21 @@ async def reset(db: AsyncSession, bucket: str) -> None:
 
 
 async def hit(db: AsyncSession, bucket: str, *, limit: int, window: timedelta) -> None:
-    """Check the limit, then count this call: for limits on successful actions (chatbot, ideas)."""
-    await ensure_allowed(db, bucket, limit=limit, window=window)
-    await db.execute(
-        delete(RateLimitHit).where(
-            RateLimitHit.bucket == bucket, RateLimitHit.created_at < datetime.now(UTC) - window
-        )
-    )
-    await record(db, bucket)
+    """Check and count this call in the request's own transaction: for limits on successful actions
+    (chatbot, ideas), so a request that fails afterwards rolls its hit back. The route must run in a
+    transaction (`transaction=True`): the bucket's lock lasts until it commits."""
+    await _count_if_allowed(db, bucket, limit, window)
 
 
 async def acquire(bucket: str, *, limit: int, window: timedelta) -> None:
     """Count one attempt against `bucket` in its own committed transaction; 429 once at `limit`.
 
     For limits on failures (logins): the attempt counts before its outcome is known and the
-    caller `reset`s the bucket when it succeeds. The check and the count are one step under a
-    per-bucket lock, so concurrent attempts cannot all pass the same check. Call it before the
-    request's own transaction uses the database: one request never waits for a second connection.
+    caller `reset`s the bucket when it succeeds. Call it before the request's own transaction uses
+    the database: one request never waits for a second connection.
     """
     async with session() as db:
-        await db.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(bucket, 0))))
-        await ensure_allowed(db, bucket, limit=limit, window=window)
-        await db.execute(
-            delete(RateLimitHit).where(
-                RateLimitHit.bucket == bucket, RateLimitHit.created_at < datetime.now(UTC) - window
-            )
-        )
-        await record(db, bucket)
+        await _count_if_allowed(db, bucket, limit, window)
 
 
 async def spend(db: AsyncSession, budget: Budget, key: object) -> None:
