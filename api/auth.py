@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from lib.core import ratelimit
 from lib.core.errors import Conflict, Unauthorized
 from lib.core.passwords import hash_password, needs_rehash, verify_password
 from lib.core.tokens import create_access_token
@@ -62,18 +61,18 @@ async def register(call: Call[RegisterIn, None]) -> TokenOut:
 
 async def login(call: Call[LoginIn, None]) -> TokenOut:
     body = call.body
-    bucket = accounts.login_bucket(body.email, client_ip(call.request))
+    ip = client_ip(call.request)
     call.report(email=body.email)
     # Committed before the check, so it survives this request's rollback and concurrent guesses
-    # cannot all pass one count; a successful login resets the bucket below.
-    await ratelimit.acquire(bucket, limit=accounts.LOGIN_FAILURES_ALLOWED, window=accounts.LOGIN_WINDOW)
+    # cannot all pass one count; a successful login takes it back below.
+    hits = await accounts.count_login_attempt(body.email, ip)
     user = await call.db.scalar(select(User).where(func.lower(User.email) == body.email))
     valid = await asyncio.to_thread(verify_password, user.password_hash if user else None, body.password)
     if user is None or not valid or not user.is_active:
         if user is not None:
             call.report(actor_id=user.id, entity_id=user.id)
         raise Unauthorized("Invalid email or password")
-    await ratelimit.reset(call.db, bucket)
+    await accounts.login_succeeded(call.db, body.email, ip, hits)
     if needs_rehash(user.password_hash):
         user.password_hash = await asyncio.to_thread(hash_password, body.password)
     user.last_login_at = datetime.now(UTC)

@@ -211,4 +211,18 @@ async def admin(client):  # type: ignore[no-untyped-def]
     return await create_account("admin@example.com", "Admin", admin=True)
 
 
+@pytest.fixture
+def trust_proxies(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Call it with a number of trusted proxy hops (TRUSTED_PROXY_HOPS) for the rest of the test."""
+    import dataclasses
+
+    from lib.core import config
+
+    def use(hops: int) -> None:
+        swapped = dataclasses.replace(config.get_settings(), trusted_proxy_hops=hops)
+        monkeypatch.setattr(config, "get_settings", lambda: swapped)
+
+    return use
+
+
 pytest_plugins = ["tests.log_hygiene"]  # no password, token or key in any log line: fails the run at its end

@@ -100,6 +100,8 @@ class Settings:
     vercel_env: str
     # Running on Vercel (VERCEL is set, `vercel dev` included): only then is `x-vercel-id` Vercel's.
     on_vercel: bool
+    # Proxies in front of the function that append to X-Forwarded-For (not on Vercel, which sets it).
+    trusted_proxy_hops: int
     access_token_minutes: int
     ai_api_url: str | None
     ai_api_key: str | None = field(repr=False)
@@ -271,6 +273,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         log_format=_choice(env, "LOG_FORMAT", "json" if on_vercel else "console", ("json", "console")),
         vercel_env=vercel_env,
         on_vercel=on_vercel,
+        trusted_proxy_hops=_int(env, "TRUSTED_PROXY_HOPS", 0, 0, 10),
         access_token_minutes=_int(env, "ACCESS_TOKEN_MINUTES", 60, 1, 60 * 24 * 30),
         ai_api_url=_text(env, "AI_API_URL"),
         ai_api_key=_text(env, "AI_API_KEY"),

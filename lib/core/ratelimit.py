@@ -32,7 +32,7 @@ def _retry_after(oldest: datetime | None, window: timedelta) -> int:
     return max(1, math.ceil((oldest + window - datetime.now(UTC)).total_seconds()))
 
 
-async def _count_if_allowed(db: AsyncSession, bucket: str, limit: int, window: timedelta) -> None:
+async def _count_if_allowed(db: AsyncSession, bucket: str, limit: int, window: timedelta) -> int:
     """Under the bucket's lock, in one statement: drop hits older than `window`, and count this one
     only while fewer than `limit` are inside it; else 429 with Retry-After.
 
@@ -59,13 +59,15 @@ async def _count_if_allowed(db: AsyncSession, bucket: str, limit: int, window: t
     statement = (
         insert(RateLimitHit).from_select(["bucket"], allowed).returning(RateLimitHit.id).add_cte(purge)
     )
-    if (await db.execute(statement)).first() is None:
+    counted = (await db.execute(statement)).scalar()
+    if counted is None:
         oldest = await db.scalar(
             select(func.min(RateLimitHit.created_at)).where(
                 RateLimitHit.bucket == bucket, RateLimitHit.created_at > since
             )
         )
         raise RateLimited(_retry_after(oldest, window))
+    return int(counted)
 
 
 async def reset(db: AsyncSession, bucket: str) -> None:
@@ -80,15 +82,21 @@ async def hit(db: AsyncSession, bucket: str, *, limit: int, window: timedelta) -
     await _count_if_allowed(db, bucket, limit, window)
 
 
-async def acquire(bucket: str, *, limit: int, window: timedelta) -> None:
+async def acquire(bucket: str, *, limit: int, window: timedelta) -> int:
     """Count one attempt against `bucket` in its own committed transaction; 429 once at `limit`.
 
     For limits on failures (logins): the attempt counts before its outcome is known and the
-    caller `reset`s the bucket when it succeeds. Call it before the request's own transaction uses
-    the database: one request never waits for a second connection.
+    caller `reset`s the bucket, or `refund`s this hit (the id returned), when it succeeds. Call it
+    before the request's own transaction uses the database: one request never waits for a second
+    connection.
     """
     async with session() as db:
-        await _count_if_allowed(db, bucket, limit, window)
+        return await _count_if_allowed(db, bucket, limit, window)
+
+
+async def refund(db: AsyncSession, hit_ids: list[int]) -> None:
+    """Take back these hits (attempts that turned out to succeed), leaving the bucket's others."""
+    await db.execute(delete(RateLimitHit).where(RateLimitHit.id.in_(hit_ids)))
 
 
 async def spend(db: AsyncSession, budget: Budget, key: object) -> None:

@@ -16,8 +16,12 @@ from lib.core.passwords import hash_password, verify_password
 from lib.models.users import User
 from lib.rules import account_tokens
 
-# Failed logins (and wrong current passwords) per email and client IP.
+# Failed logins (and wrong current passwords) in LOGIN_WINDOW: per email and client IP; per account
+# whatever the IP (an attacker rotating addresses); per IP whatever the account (password spraying;
+# high, since a campus shares one address).
 LOGIN_FAILURES_ALLOWED = 5
+LOGIN_FAILURES_PER_ACCOUNT = 10
+LOGIN_FAILURES_PER_IP = 50
 LOGIN_WINDOW = timedelta(minutes=15)
 # Verification mails a signed-in user may ask for.
 RESENDS_PER_USER = 5
@@ -30,6 +34,35 @@ def login_bucket(email: str, ip: str | None) -> str:
     return f"login:{email}:{ip}"
 
 
+def _login_limits(email: str, ip: str | None) -> dict[str, int]:
+    limits = {
+        login_bucket(email, ip): LOGIN_FAILURES_ALLOWED,
+        f"login-account:{email}": LOGIN_FAILURES_PER_ACCOUNT,
+    }
+    if ip is not None:
+        limits[f"login-ip:{ip}"] = LOGIN_FAILURES_PER_IP
+    return limits
+
+
+async def count_login_attempt(email: str, ip: str | None) -> list[int]:
+    """Count one attempt in each login limit (each committed on its own); 429 at the first one full.
+
+    Counted before the outcome is known, so concurrent guesses cannot all pass one count.
+    """
+    return [
+        await ratelimit.acquire(bucket, limit=limit, window=LOGIN_WINDOW)
+        for bucket, limit in _login_limits(email, ip).items()
+    ]
+
+
+async def login_succeeded(db: AsyncSession, email: str, ip: str | None, hits: list[int]) -> None:
+    """The password was right: this email's failures are forgiven, here and from every IP; the IP's
+    count keeps other accounts' failures (one's own account must not wash a sprayer's IP clean)."""
+    await ratelimit.refund(db, hits)
+    for bucket in list(_login_limits(email, ip))[:2]:
+        await ratelimit.reset(db, bucket)
+
+
 async def limit_resends(db: AsyncSession, user_id: int) -> None:
     await ratelimit.hit(db, f"verify:user:{user_id}", limit=RESENDS_PER_USER, window=RESEND_WINDOW)
 
@@ -40,12 +73,11 @@ async def check_password(db: AsyncSession, user: User, password: str, ip: str | 
     The request's connection goes back to the pool first: the count commits on a connection of its
     own (it must survive this request's rollback), and one request never holds two.
     """
-    bucket = login_bucket(user.email, ip)
     await release(db)
-    await ratelimit.acquire(bucket, limit=LOGIN_FAILURES_ALLOWED, window=LOGIN_WINDOW)
+    hits = await count_login_attempt(user.email, ip)
     if not await asyncio.to_thread(verify_password, user.password_hash, password):
         raise Unauthorized("Wrong password")
-    await ratelimit.reset(db, bucket)
+    await login_succeeded(db, user.email, ip, hits)
 
 
 async def revoke_tokens(db: AsyncSession, user_id: int, **values: Any) -> User:

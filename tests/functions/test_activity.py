@@ -16,7 +16,8 @@ from lib.web.endpoints import Call, post
 from tests.support import activity_rows
 
 
-async def test_write_records_request_metadata(client: httpx.AsyncClient, alice) -> None:
+async def test_write_records_request_metadata(client: httpx.AsyncClient, alice, trust_proxies) -> None:
+    trust_proxies(2)  # a CDN and a load balancer, each appending the address it saw
     response = await client.post(
         "/api/projects",
         json={"title": "Soil monitor", "category": "iot"},

@@ -15,7 +15,11 @@ import pytest
 from lib.assistant.chat import MESSAGE_BUDGET
 from lib.assistant.ideas import IDEA_BUDGET
 from lib.rules.account_mail import RESETS_PER_EMAIL, RESETS_PER_IP
-from lib.rules.accounts import LOGIN_FAILURES_ALLOWED, RESENDS_PER_USER
+from lib.rules.accounts import (
+    LOGIN_FAILURES_ALLOWED,
+    LOGIN_FAILURES_PER_ACCOUNT,
+    RESENDS_PER_USER,
+)
 from tests.system.test_concurrency import burst, report, rows, statuses
 
 BURST = 60
@@ -88,3 +92,23 @@ async def test_finding_4_password_resets_exact_under_concurrency(client, alice, 
     )
     report(capsys, f"{BURST} concurrent password resets, one {per}", statuses(responses), seconds)
     assert_exact(responses, 202, RESETS_PER_EMAIL if per == "email" else RESETS_PER_IP)
+
+
+async def test_finding_4_failed_logins_per_account_exact_under_concurrency(  # type: ignore[no-untyped-def]
+    client, alice, trust_proxies, capsys
+) -> None:
+    trust_proxies(1)
+    wrong = {"email": alice.email, "password": "not the password at all"}
+    responses, seconds = await burst(
+        [
+            client.post("/api/auth/login", json=wrong, headers={"x-forwarded-for": f"198.51.100.{i}"})
+            for i in range(BURST)
+        ]
+    )
+    report(
+        capsys,
+        f"{BURST} concurrent wrong logins of one account from {BURST} IPs",
+        statuses(responses),
+        seconds,
+    )
+    assert_exact(responses, 401, LOGIN_FAILURES_PER_ACCOUNT)
