@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from lib.core.db import release
 from lib.core.errors import Conflict, Unauthorized
 from lib.core.passwords import hash_password, needs_rehash, verify_password
 from lib.core.tokens import create_access_token
@@ -40,6 +41,8 @@ def _token_response(user: User) -> TokenOut:
 
 async def register(call: Call[RegisterIn, None]) -> TokenOut:
     body = call.body
+    # Each registration costs a 64 MiB Argon2 hash: counted per address before any is computed.
+    await accounts.limit_registrations(client_ip(call.request))
     # Argon2 is CPU-bound: off the event loop, so concurrent requests (and their pooled
     # connections) keep moving while it runs.
     password_hash = await asyncio.to_thread(hash_password, body.password)
@@ -67,6 +70,9 @@ async def login(call: Call[LoginIn, None]) -> TokenOut:
     # cannot all pass one count; a successful login takes it back below.
     hits = await accounts.count_login_attempt(body.email, ip)
     user = await call.db.scalar(select(User).where(func.lower(User.email) == body.email))
+    # The pooled connection goes back while Argon2 runs (64 MiB, tens of ms): a burst of logins must
+    # not hold the whole pool and stall every other request on this instance.
+    await release(call.db)
     valid = await asyncio.to_thread(verify_password, user.password_hash if user else None, body.password)
     if user is None or not valid or not user.is_active:
         if user is not None:
@@ -174,7 +180,7 @@ ENDPOINTS = [
         auth="public",
         response=TokenOut,
         entity="user",
-        errors=(409, 422),
+        errors=(409, 422, 429),
         summary="Create an account (mails the first verification link)",
     ),
     post(

@@ -13,6 +13,9 @@ from lib.core.db import session
 from lib.core.errors import RateLimited
 from lib.models.rate_limits import RateLimitHit
 
+# Longer than any limit's window: a hit older than this counts for nothing (purged by the daily cron).
+MAX_WINDOW = timedelta(days=1)
+
 
 @dataclass(frozen=True)
 class Budget:
@@ -102,3 +105,14 @@ async def refund(db: AsyncSession, hit_ids: list[int]) -> None:
 async def spend(db: AsyncSession, budget: Budget, key: object) -> None:
     """Spend one unit of `budget` for `key` in the request's unit of work; 429 once it is used up."""
     await hit(db, budget.bucket(key), limit=budget.limit, window=budget.window)
+
+
+async def purge_expired(older_than: timedelta = MAX_WINDOW) -> int:
+    """Delete every hit older than `older_than` in any bucket: a bucket nobody hits again would
+    otherwise keep its rows for ever (each hit only purges its own bucket). How many went."""
+    async with session() as db:
+        cutoff = datetime.now(UTC) - older_than
+        gone = await db.execute(
+            delete(RateLimitHit).where(RateLimitHit.created_at < cutoff).returning(RateLimitHit.id)
+        )
+        return len(gone.all())

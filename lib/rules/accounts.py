@@ -23,6 +23,9 @@ LOGIN_FAILURES_ALLOWED = 5
 LOGIN_FAILURES_PER_ACCOUNT = 10
 LOGIN_FAILURES_PER_IP = 50
 LOGIN_WINDOW = timedelta(minutes=15)
+# Registrations per client IP (each costs an Argon2 hash); a class signing up together fits.
+REGISTRATIONS_PER_IP = 20
+REGISTRATION_WINDOW = timedelta(hours=1)
 # Verification mails a signed-in user may ask for.
 RESENDS_PER_USER = 5
 RESEND_WINDOW = timedelta(hours=1)
@@ -61,6 +64,11 @@ async def login_succeeded(db: AsyncSession, email: str, ip: str | None, hits: li
     await ratelimit.refund(db, hits)
     for bucket in list(_login_limits(email, ip))[:2]:
         await ratelimit.reset(db, bucket)
+
+
+async def limit_registrations(ip: str | None) -> None:
+    """Count one registration attempt of `ip` (committed on its own, before the hash); 429 at the limit."""
+    await ratelimit.acquire(f"register:ip:{ip}", limit=REGISTRATIONS_PER_IP, window=REGISTRATION_WINDOW)
 
 
 async def limit_resends(db: AsyncSession, user_id: int) -> None:

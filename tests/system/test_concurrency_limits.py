@@ -18,8 +18,11 @@ from lib.rules.account_mail import RESETS_PER_EMAIL, RESETS_PER_IP
 from lib.rules.accounts import (
     LOGIN_FAILURES_ALLOWED,
     LOGIN_FAILURES_PER_ACCOUNT,
+    LOGIN_FAILURES_PER_IP,
+    REGISTRATIONS_PER_IP,
     RESENDS_PER_USER,
 )
+from lib.web.failures import ANONYMOUS_ROWS_PER_IP
 from tests.system.test_concurrency import burst, report, rows, statuses
 
 BURST = 60
@@ -112,3 +115,39 @@ async def test_finding_4_failed_logins_per_account_exact_under_concurrency(  # t
         seconds,
     )
     assert_exact(responses, 401, LOGIN_FAILURES_PER_ACCOUNT)
+
+
+async def test_finding_4_failed_logins_per_ip_exact_under_concurrency(client, capsys) -> None:  # type: ignore[no-untyped-def]
+    responses, seconds = await burst(
+        [
+            client.post(
+                "/api/auth/login", json={"email": f"victim{i}@example.com", "password": "Summer2026!"}
+            )
+            for i in range(BURST)
+        ]
+    )
+    report(
+        capsys,
+        f"{BURST} concurrent wrong logins of {BURST} accounts from one IP",
+        statuses(responses),
+        seconds,
+    )
+    assert_exact(responses, 401, LOGIN_FAILURES_PER_IP)
+
+
+async def test_finding_5_registrations_per_ip_exact_under_concurrency(client, capsys) -> None:  # type: ignore[no-untyped-def]
+    bodies = [
+        {"email": f"new{i}@example.com", "password": "a long enough password", "full_name": "New"}
+        for i in range(BURST)
+    ]
+    responses, seconds = await burst([client.post("/api/auth/register", json=body) for body in bodies])
+    report(capsys, f"{BURST} concurrent registrations from one IP", statuses(responses), seconds)
+    assert_exact(responses, 201, REGISTRATIONS_PER_IP)
+    assert len(await rows("SELECT id FROM users")) == REGISTRATIONS_PER_IP
+
+
+async def test_finding_5_anonymous_failure_rows_exact_under_concurrency(client, capsys) -> None:  # type: ignore[no-untyped-def]
+    responses, seconds = await burst([client.get(f"/api/nowhere-{i}") for i in range(BURST)])
+    report(capsys, f"{BURST} concurrent requests to unknown paths", statuses(responses), seconds)
+    assert statuses(responses) == {404: BURST}
+    assert len(await rows("SELECT id FROM activity_logs")) == ANONYMOUS_ROWS_PER_IP
