@@ -1,15 +1,15 @@
 """Accounts: register, login, the profile, passwords, email verification, logout, export, deletion."""
 
-import asyncio
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from lib.core import passwords
 from lib.core.db import release
 from lib.core.errors import Conflict, Unauthorized
-from lib.core.passwords import hash_password, needs_rehash, verify_password
+from lib.core.passwords import needs_rehash
 from lib.core.tokens import create_access_token
 from lib.models.users import User
 from lib.rules import account_mail, account_tokens, accounts
@@ -45,7 +45,7 @@ async def register(call: Call[RegisterIn, None]) -> TokenOut:
     await accounts.limit_registrations(client_ip(call.request))
     # Argon2 is CPU-bound: off the event loop, so concurrent requests (and their pooled
     # connections) keep moving while it runs.
-    password_hash = await asyncio.to_thread(hash_password, body.password)
+    password_hash = await passwords.hashed(body.password)
     # ON CONFLICT keeps concurrent sign-ups of one email to exactly one row, without an error.
     statement = (
         insert(User)
@@ -73,14 +73,14 @@ async def login(call: Call[LoginIn, None]) -> TokenOut:
     # The pooled connection goes back while Argon2 runs (64 MiB, tens of ms): a burst of logins must
     # not hold the whole pool and stall every other request on this instance.
     await release(call.db)
-    valid = await asyncio.to_thread(verify_password, user.password_hash if user else None, body.password)
+    valid = await passwords.verified(user.password_hash if user else None, body.password)
     if user is None or not valid or not user.is_active:
         if user is not None:
             call.report(actor_id=user.id, entity_id=user.id)
         raise Unauthorized("Invalid email or password")
     await accounts.login_succeeded(call.db, body.email, ip, hits)
     if needs_rehash(user.password_hash):
-        user.password_hash = await asyncio.to_thread(hash_password, body.password)
+        user.password_hash = await passwords.hashed(body.password)
     user.last_login_at = datetime.now(UTC)
     await call.db.flush()
     call.report(actor_id=user.id, entity_id=user.id)

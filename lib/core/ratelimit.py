@@ -93,8 +93,20 @@ async def acquire(bucket: str, *, limit: int, window: timedelta) -> int:
     before the request's own transaction uses the database: one request never waits for a second
     connection.
     """
+    return (await acquire_all({bucket: limit}, window=window))[0]
+
+
+async def acquire_all(limits: dict[str, int], *, window: timedelta) -> list[int]:
+    """`acquire` for several buckets (bucket -> limit) in one transaction: all counted, or none and 429.
+
+    One connection for all of them; the locks are taken in one order (sorted), so two callers
+    sharing buckets never wait on each other in a cycle. The hit ids come back in `limits` order.
+    """
     async with session() as db:
-        return await _count_if_allowed(db, bucket, limit, window)
+        ids = {
+            bucket: await _count_if_allowed(db, bucket, limits[bucket], window) for bucket in sorted(limits)
+        }
+    return [ids[bucket] for bucket in limits]
 
 
 async def refund(db: AsyncSession, hit_ids: list[int]) -> None:

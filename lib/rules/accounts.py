@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lib.core import ratelimit
+from lib.core import passwords, ratelimit
 from lib.core.db import release
 from lib.core.errors import Conflict, Unauthorized
-from lib.core.passwords import hash_password, verify_password
 from lib.models.users import User
 from lib.rules import account_tokens
 
@@ -48,14 +46,11 @@ def _login_limits(email: str, ip: str | None) -> dict[str, int]:
 
 
 async def count_login_attempt(email: str, ip: str | None) -> list[int]:
-    """Count one attempt in each login limit (each committed on its own); 429 at the first one full.
+    """Count one attempt in every login limit (one committed transaction); 429 if any is full.
 
     Counted before the outcome is known, so concurrent guesses cannot all pass one count.
     """
-    return [
-        await ratelimit.acquire(bucket, limit=limit, window=LOGIN_WINDOW)
-        for bucket, limit in _login_limits(email, ip).items()
-    ]
+    return await ratelimit.acquire_all(_login_limits(email, ip), window=LOGIN_WINDOW)
 
 
 async def login_succeeded(db: AsyncSession, email: str, ip: str | None, hits: list[int]) -> None:
@@ -83,7 +78,7 @@ async def check_password(db: AsyncSession, user: User, password: str, ip: str | 
     """
     await release(db)
     hits = await count_login_attempt(user.email, ip)
-    if not await asyncio.to_thread(verify_password, user.password_hash, password):
+    if not await passwords.verified(user.password_hash, password):
         raise Unauthorized("Wrong password")
     await login_succeeded(db, user.email, ip, hits)
 
@@ -103,7 +98,7 @@ async def revoke_tokens(db: AsyncSession, user_id: int, **values: Any) -> User:
 
 async def set_password(db: AsyncSession, user_id: int, password: str, **values: Any) -> User:
     """A new password: every access token and every reset link issued before stops working."""
-    password_hash = await asyncio.to_thread(hash_password, password)
+    password_hash = await passwords.hashed(password)
     user = await revoke_tokens(db, user_id, password_hash=password_hash, **values)
     await account_tokens.void(db, user_id, "password_reset")
     return user

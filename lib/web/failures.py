@@ -95,10 +95,11 @@ async def _anonymous_row_allowed(request: Request) -> bool:
 
     window = timedelta(seconds=ANONYMOUS_WINDOW_SECONDS)
     try:
-        await ratelimit.acquire(
-            f"activity-anonymous:ip:{client_ip(request)}", limit=ANONYMOUS_ROWS_PER_IP, window=window
-        )
-        await ratelimit.acquire("activity-anonymous:all", limit=ANONYMOUS_ROWS_IN_ALL, window=window)
+        budgets = {
+            f"activity-anonymous:ip:{client_ip(request)}": ANONYMOUS_ROWS_PER_IP,
+            "activity-anonymous:all": ANONYMOUS_ROWS_IN_ALL,
+        }
+        await ratelimit.acquire_all(budgets, window=window)
     except RateLimited:
         return False
     except Exception:  # the database failing here fails the row's write too, which logs it

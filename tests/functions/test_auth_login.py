@@ -302,20 +302,18 @@ async def test_finding_3_own_successful_logins_do_not_clear_an_ip_of_failures(
 async def test_finding_5_login_holds_no_pooled_connection_while_argon2_runs(
     client: httpx.AsyncClient, alice: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import importlib
-
+    from lib.core import passwords
     from lib.core.db import get_engine
 
-    auth = importlib.import_module("api.auth")  # the module the dispatcher serves
     pool = get_engine().sync_engine.pool
     held: list[int] = []
-    real = auth.verify_password
+    real = passwords.verify_password
 
     def verify(password_hash: str | None, password: str) -> bool:
         held.append(pool.checkedout())  # type: ignore[attr-defined]
         return real(password_hash, password)
 
-    monkeypatch.setattr(auth, "verify_password", verify)
+    monkeypatch.setattr(passwords, "verify_password", verify)
     assert (await login(client, alice.email, alice.password)).status_code == 200
     assert_error(await login(client, alice.email, "wrong-password"), 401, "unauthorized")
     assert_error(await login(client, "ghost@example.com", "wrong-password"), 401, "unauthorized")
