@@ -180,12 +180,18 @@ def is_local(env: dict[str, str]) -> bool:
 
     Fail closed: nothing else (VERCEL_ENV=development, an unset VERCEL_ENV, a Lambda host) counts as
     local, and a Vercel deployment (preview or production) or AWS Lambda ignores the flag, so a
-    copied environment cannot bring the published development key to a reachable host.
+    copied environment cannot bring the published development key to a reachable host. The one
+    Lambda-like host that is local is `vercel dev`: its runtime emulates Lambda (AWS_LAMBDA_* set,
+    no VERCEL or VERCEL_ENV) and serves on a loopback VERCEL_URL, which no deployment has.
     """
     if _choice(env, LOCAL_FLAG, "off", _SWITCH) not in _ON:
         return False
-    deployed = (_text(env, "VERCEL_ENV") or "").lower() in ("production", "preview")
-    return not deployed and _text(env, "AWS_LAMBDA_FUNCTION_NAME") is None
+    vercel_env = (_text(env, "VERCEL_ENV") or "").lower()
+    if vercel_env in ("production", "preview"):
+        return False
+    host = (_text(env, "VERCEL_URL") or "").rsplit(":", 1)[0]
+    vercel_dev = host in ("127.0.0.1", "localhost", "[::1]")
+    return vercel_dev or _text(env, "AWS_LAMBDA_FUNCTION_NAME") is None
 
 
 def _secret_key(env: dict[str, str], local: bool) -> str:

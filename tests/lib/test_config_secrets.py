@@ -15,12 +15,21 @@ MAIL = {"EMAIL_URL": "smtp://mailer:pw@mail.example.com:587", "EMAIL_FROM": "Lau
 NOT_LOCAL = {
     "no VERCEL_ENV (a server, a container)": {},
     "preview deployment": {"VERCEL": "1", "VERCEL_ENV": "preview"},
-    "vercel dev without the local flag": {"VERCEL": "1", "VERCEL_ENV": "development"},
+    "vercel dev without the local flag": {
+        "AWS_LAMBDA_FUNCTION_NAME": "zeit-fun-1",
+        "VERCEL_URL": "127.0.0.1:3000",
+    },
+    "a development deployment's variables": {"VERCEL": "1", "VERCEL_ENV": "development"},
     "AWS Lambda (Mangum handler)": {"AWS_LAMBDA_FUNCTION_NAME": "launchpad-projects"},
     # A copied .env must not carry the flag onto a reachable host.
     "preview with the local flag copied": {"VERCEL_ENV": "preview", "LAUNCHPAD_LOCAL": "1"},
     "production with the local flag copied": {"VERCEL_ENV": "production", "LAUNCHPAD_LOCAL": "1"},
     "Lambda with the local flag copied": {"AWS_LAMBDA_FUNCTION_NAME": "x", "LAUNCHPAD_LOCAL": "1"},
+    "Lambda with the flag and a public VERCEL_URL": {
+        "AWS_LAMBDA_FUNCTION_NAME": "x",
+        "LAUNCHPAD_LOCAL": "1",
+        "VERCEL_URL": "launchpad.example.com",
+    },
 }
 
 
@@ -42,7 +51,11 @@ def test_finding_1_dev_key_refused_outside_local(host: str) -> None:
 
 @pytest.mark.parametrize(
     "where",
-    [{"LAUNCHPAD_LOCAL": "1"}, {"LAUNCHPAD_LOCAL": "1", "VERCEL": "1", "VERCEL_ENV": "development"}],
+    [
+        {"LAUNCHPAD_LOCAL": "1"},
+        # What vercel dev's Python runtime hands a function: Lambda's variables and a loopback URL.
+        {"LAUNCHPAD_LOCAL": "1", "AWS_LAMBDA_FUNCTION_NAME": "zeit-fun-1", "VERCEL_URL": "127.0.0.1:3000"},
+    ],
     ids=["make dev and the tests", "make vercel-dev"],
 )
 def test_finding_1_dev_key_only_where_local(where: dict[str, str]) -> None:
