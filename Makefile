@@ -27,7 +27,7 @@ dev: $(PTH)
 # PgBouncer: an installed one if >= 1.21, else built once from Debian trixie's source into
 # .data/pgbouncer/ (devkit/pgbouncer_build.py); where it cannot be, its tests skip (fail in CI).
 LEGACY_POOLER_TESTS := tests/system/test_pooler.py tests/system/test_round_trips.py \
-	tests/system/test_concurrency.py $(wildcard tests/system/test_faults_*.py)
+	tests/system/test_concurrency.py tests/system/test_concurrency_limits.py $(wildcard tests/system/test_faults_*.py)
 test: $(PTH)
 	@test -x node_modules/.bin/vercel || npm ci --no-audit --no-fund
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,15 +1,15 @@
 """Accounts: register, login, the profile, passwords, email verification, logout, export, deletion."""
 
-import asyncio
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from lib.core import ratelimit
+from lib.core import passwords
+from lib.core.db import release
 from lib.core.errors import Conflict, Unauthorized
-from lib.core.passwords import hash_password, needs_rehash, verify_password
+from lib.core.passwords import needs_rehash
 from lib.core.tokens import create_access_token
 from lib.models.users import User
 from lib.rules import account_mail, account_tokens, accounts
@@ -41,9 +41,11 @@ def _token_response(user: User) -> TokenOut:
 
 async def register(call: Call[RegisterIn, None]) -> TokenOut:
     body = call.body
+    # Each registration costs a 64 MiB Argon2 hash: counted per address before any is computed.
+    await accounts.limit_registrations(client_ip(call.request))
     # Argon2 is CPU-bound: off the event loop, so concurrent requests (and their pooled
     # connections) keep moving while it runs.
-    password_hash = await asyncio.to_thread(hash_password, body.password)
+    password_hash = await passwords.hashed(body.password)
     # ON CONFLICT keeps concurrent sign-ups of one email to exactly one row, without an error.
     statement = (
         insert(User)
@@ -62,20 +64,23 @@ async def register(call: Call[RegisterIn, None]) -> TokenOut:
 
 async def login(call: Call[LoginIn, None]) -> TokenOut:
     body = call.body
-    bucket = accounts.login_bucket(body.email, client_ip(call.request))
+    ip = client_ip(call.request)
     call.report(email=body.email)
     # Committed before the check, so it survives this request's rollback and concurrent guesses
-    # cannot all pass one count; a successful login resets the bucket below.
-    await ratelimit.acquire(bucket, limit=accounts.LOGIN_FAILURES_ALLOWED, window=accounts.LOGIN_WINDOW)
+    # cannot all pass one count; a successful login takes it back below.
+    hits = await accounts.count_login_attempt(body.email, ip)
     user = await call.db.scalar(select(User).where(func.lower(User.email) == body.email))
-    valid = await asyncio.to_thread(verify_password, user.password_hash if user else None, body.password)
+    # The pooled connection goes back while Argon2 runs (64 MiB, tens of ms): a burst of logins must
+    # not hold the whole pool and stall every other request on this instance.
+    await release(call.db)
+    valid = await passwords.verified(user.password_hash if user else None, body.password)
     if user is None or not valid or not user.is_active:
         if user is not None:
             call.report(actor_id=user.id, entity_id=user.id)
         raise Unauthorized("Invalid email or password")
-    await ratelimit.reset(call.db, bucket)
+    await accounts.login_succeeded(call.db, body.email, ip, hits)
     if needs_rehash(user.password_hash):
-        user.password_hash = await asyncio.to_thread(hash_password, body.password)
+        user.password_hash = await passwords.hashed(body.password)
     user.last_login_at = datetime.now(UTC)
     await call.db.flush()
     call.report(actor_id=user.id, entity_id=user.id)
@@ -175,7 +180,7 @@ ENDPOINTS = [
         auth="public",
         response=TokenOut,
         entity="user",
-        errors=(409, 422),
+        errors=(409, 422, 429),
         summary="Create an account (mails the first verification link)",
     ),
     post(

@@ -2,7 +2,6 @@
 
 import time
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select, tuple_
@@ -27,7 +26,6 @@ from lib.schemas.common import Page
 from lib.web.app import create_app, lambda_handler
 from lib.web.endpoints import Call, get, post
 
-MESSAGES_PER_MINUTE = 30
 # A session page shows its latest messages; the rate limit keeps sessions far below this anyway.
 MAX_SESSION_MESSAGES = 500
 PREVIEW_CHARS = 200
@@ -64,9 +62,7 @@ async def send_message(call: Call[ChatIn, None]) -> ChatOut:
     if body.project_id is not None:
         project = await get_owned(call.db, Project, body.project_id, call.me, admin_sees_all=False)
     history = await _history(call, session_id) if body.session_id else []
-    await ratelimit.hit(
-        call.db, f"chatbot:{call.me.id}", limit=MESSAGES_PER_MINUTE, window=timedelta(minutes=1)
-    )
+    await ratelimit.spend(call.db, chat.MESSAGE_BUDGET, call.me.id)
     intent = detect_intent(body.message)
     answer = await chat.answer(call.db, call.me, body.message, intent, history, project)
     if answer.ideas:

@@ -1,6 +1,5 @@
 """Ideas: POST /api/ideas/generate, GET /api/ideas, GET/PATCH /api/ideas/{id}, POST /api/ideas/{id}/refine."""
 
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -17,10 +16,6 @@ from lib.schemas.ideas import IdeaGenerateIn, IdeaOut, IdeaQuery, IdeaRefineIn, 
 from lib.web.app import create_app, lambda_handler
 from lib.web.endpoints import Call, get, patch, post
 
-# Generating and refining share one budget: both may call the paid provider.
-IDEA_CALLS_PER_HOUR = 20
-WINDOW = timedelta(hours=1)
-
 
 def _unique_interests(interests: list[str]) -> list[str]:
     unique: dict[str, str] = {}
@@ -33,7 +28,7 @@ async def generate_ideas(call: Call[IdeaGenerateIn, None]) -> IdeasOut:
     body = call.body
     if body.project_id is not None:
         await get_owned(call.db, Project, body.project_id, call.me, admin_sees_all=False)
-    await ratelimit.hit(call.db, f"ideas:{call.me.id}", limit=IDEA_CALLS_PER_HOUR, window=WINDOW)
+    await ratelimit.spend(call.db, generator.IDEA_BUDGET, call.me.id)
     interests = _unique_interests(body.interests)
     avoid = await generator.recent_idea_titles(call.db, call.me.id)
     ideas = await generator.generate_ideas(
@@ -90,7 +85,7 @@ async def update_idea(call: Call[IdeaUpdate, None]) -> IdeaOut:
 async def refine_idea(call: Call[IdeaRefineIn, None]) -> IdeaOut:
     body = call.body
     parent = await _own_idea(call)
-    await ratelimit.hit(call.db, f"ideas:{call.me.id}", limit=IDEA_CALLS_PER_HOUR, window=WINDOW)
+    await ratelimit.spend(call.db, generator.IDEA_BUDGET, call.me.id)
     refined = await generator.refine_idea(parent, body.instructions, call.db)
     (row,) = await generator.store_ideas(
         call.db,

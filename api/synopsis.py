@@ -22,10 +22,13 @@ EDITABLE = ("draft", "submitted")
 
 
 async def _edit_content(call: Call[Any, Any], synopsis_id: int, changes: dict[str, Any]) -> Synopsis:
-    """Change the text, only while nobody reviews it: the status check is part of the UPDATE."""
+    """Change the text: only its author, only while nobody reviews it (both checks in the UPDATE).
+
+    An admin reviews a synopsis (status, feedback) and never rewrites what a student submitted.
+    """
     statement = (
         update(Synopsis)
-        .where(*owned(Synopsis, synopsis_id, call.me), Synopsis.status.in_(EDITABLE))
+        .where(*owned(Synopsis, synopsis_id, call.me, admin_sees_all=False), Synopsis.status.in_(EDITABLE))
         .values(**changes)
         .returning(Synopsis)
         .execution_options(synchronize_session=False)
@@ -33,6 +36,10 @@ async def _edit_content(call: Call[Any, Any], synopsis_id: int, changes: dict[st
     synopsis = await call.db.scalar(statement)
     if synopsis is None:
         current = await get_owned(call.db, Synopsis, synopsis_id, call.me)  # 404 if unseen
+        if current.user_id != call.me.id:
+            raise Conflict(
+                "Only the synopsis's author can edit its text; an admin changes status and feedback"
+            )
         raise Conflict(
             f"Synopsis {synopsis_id} is {current.status}; it can be edited only while draft or submitted"
         )

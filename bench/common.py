@@ -79,6 +79,7 @@ def app_env(database_url: str, **extra: str) -> dict[str, str]:
         DATABASE_URL=database_url,
         SECRET_KEY=SECRET_KEY,
         CRON_SECRET=CRON_SECRET,
+        LAUNCHPAD_LOCAL="1",  # a local run: the mail defaults apply
         LOG_FORMAT="json",
         LOG_LEVEL="info",
         ACCESS_TOKEN_MINUTES="1440",

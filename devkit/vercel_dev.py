@@ -34,6 +34,8 @@ FUNCTION_SETTINGS = (
     "STORAGE_SECRET_ACCESS_KEY",
     "FILE_MAX_MB",
     "LOG_FORMAT",
+    # Without it the functions refuse the development key and mail defaults, as on any deployment.
+    "LAUNCHPAD_LOCAL",
 )
 
 

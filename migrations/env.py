@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from lib.core.config import get_settings
+from lib.core.config import migration_url
 from lib.core.db_url import database_target
 from lib.models import load_all
 
@@ -23,7 +23,7 @@ target_metadata = load_all().metadata
 
 
 def _migration_url() -> str:
-    url = config.attributes.get("database_url") or get_settings().migration_url
+    url = config.attributes.get("database_url") or migration_url()
     if not url:
         raise SystemExit("Set DATABASE_URL_UNPOOLED (or DATABASE_URL) to run migrations.")
     return url
@@ -57,7 +57,9 @@ async def run_migrations_online() -> None:
     # Migrations never go through a transaction-mode pooler: DDL and advisory locks
     # need one server session, so the target is built with the pooler mode off.
     target = database_target(_migration_url(), pooler="off")
-    engine = create_async_engine(target.url, connect_args=target.connect_args, poolclass=NullPool)
+    engine = create_async_engine(
+        target.url, connect_args=target.connect_args, poolclass=NullPool, hide_parameters=True
+    )
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run_sync)

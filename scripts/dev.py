@@ -11,8 +11,11 @@ from typing import Any
 
 from devkit.dispatcher import Dispatcher
 from devkit.processes import ROOT
+from lib.core.config import LOCAL_FLAG
 
 DEV_ADMIN = {"ADMIN_EMAIL": "admin@launchpad.local", "ADMIN_PASSWORD": "launchpad-admin"}
+# This machine is local: the settings may fall back to the development key and mail (lib/core/config.py).
+LOCAL = {LOCAL_FLAG: "1"}
 
 
 def prepare_database(env: dict[str, str]) -> Any:
@@ -82,7 +85,7 @@ def main() -> int:
     parser.add_argument("--s3-port", type=int, default=4569, help="the local S3 server's port")
     args = parser.parse_args()
 
-    env = dict(os.environ)
+    env = dict(os.environ, **LOCAL)
     for name, value in DEV_ADMIN.items():
         env.setdefault(name, value)
     server = None if args.skip_setup else prepare_database(env)

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from lib.core.config import get_settings
+from lib.core.config import migration_url
 from lib.core.db import is_database_unavailable
 from lib.core.db_url import database_target
 
@@ -44,7 +44,9 @@ def current_revision(connection: Connection) -> str | None:
 async def connect_with_retry(url: str, wait_seconds: float) -> tuple[AsyncConnection, object]:
     """Connect, retrying with backoff while the database (a suspended Neon compute) wakes up."""
     target = database_target(url, pooler="off")
-    engine = create_async_engine(target.url, connect_args=target.connect_args, poolclass=NullPool)
+    engine = create_async_engine(
+        target.url, connect_args=target.connect_args, poolclass=NullPool, hide_parameters=True
+    )
     deadline = time.monotonic() + wait_seconds
     delay = 0.5
     attempt = 1
@@ -113,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.sql:
         command.upgrade(alembic_config(), args.revision, sql=True)
         return 0
-    url = get_settings().migration_url
+    url = migration_url()
     if not url:
         print("Set DATABASE_URL_UNPOOLED (Neon's direct URL) or DATABASE_URL.", file=sys.stderr)
         return 2

@@ -16,14 +16,14 @@ import time
 
 from devkit.processes import ROOT
 from devkit.vercel_dev import VercelDev, function_env
-from scripts.dev import DEV_ADMIN, prepare_database, start_storage
+from scripts.dev import DEV_ADMIN, LOCAL, prepare_database, start_storage
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     args = parser.parse_args()
-    env = dict(os.environ)
+    env = dict(os.environ, **LOCAL)
     for name, value in DEV_ADMIN.items():
         env.setdefault(name, value)
     server = prepare_database(env)

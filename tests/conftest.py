@@ -15,6 +15,7 @@ from devkit.localdb import ensure_database, start_server
 from devkit.pgbouncer import PgBouncer, PgBouncerMissing
 
 # Settings are read once per process: fix them before any lib module reads them.
+os.environ["LAUNCHPAD_LOCAL"] = "1"  # the tests run locally: development defaults apply (lib/core/config.py)
 os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
 os.environ.setdefault("LOG_FORMAT", "console")
 os.environ.pop("AI_API_URL", None)
@@ -233,6 +234,20 @@ async def admin(client):  # type: ignore[no-untyped-def]
     from tests.support import create_account
 
     return await create_account("admin@example.com", "Admin", admin=True)
+
+
+@pytest.fixture
+def trust_proxies(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Call it with a number of trusted proxy hops (TRUSTED_PROXY_HOPS) for the rest of the test."""
+    import dataclasses
+
+    from lib.core import config
+
+    def use(hops: int) -> None:
+        swapped = dataclasses.replace(config.get_settings(), trusted_proxy_hops=hops)
+        monkeypatch.setattr(config, "get_settings", lambda: swapped)
+
+    return use
 
 
 pytest_plugins = ["tests.log_hygiene"]  # no password, token or key in any log line: fails the run at its end

@@ -14,11 +14,12 @@ Enable it with `pytest_plugins = ["tests.log_hygiene"]` in tests/conftest.py. It
 The secrets: SECRET_KEY, AI_API_KEY, CRON_SECRET, ADMIN_PASSWORD and STORAGE_SECRET_ACCESS_KEY
 from the environment, the AI key, the storage secret, the mail password and the Resend key
 (EMAIL_URL) and the payment providers' key and webhook secrets of the settings a test installed,
-`tests.support.DEFAULT_PASSWORD`, anything shaped
-like a JWT (`eyJ…`), and a presigned URL's signature (`X-Amz-Signature=…`). At the end of the
-session (`pytest_sessionfinish`) every recorded structlog line is scanned again with every secret
-seen by then; if anything leaked, the leaks are printed (masked) and the run's exit status
-becomes TESTS_FAILED, whichever tests were selected.
+`tests.support.DEFAULT_PASSWORD`, anything shaped like a JWT (`eyJ…`), a presigned URL's signature
+(`X-Amz-Signature=…`), and SQLAlchemy's rendering of a statement's values (`[parameters: …]`,
+which the engine's `hide_parameters` keeps out of every error). At the end of the session
+(`pytest_sessionfinish`) every recorded structlog line is scanned again with every secret seen by
+then; if anything leaked, the leaks are printed (masked) and the run's exit status becomes
+TESTS_FAILED, whichever tests were selected.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ import pytest
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 # A presigned storage URL's signature: whoever reads the line can use the URL until it expires.
 PRESIGNED = re.compile(r"X-Amz-Signature=[0-9a-f]{64}")
+# How SQLAlchemy prints a failed statement's bound values (hash, emails, mail bodies) into its error.
+SQL_PARAMETERS = "[parameters: "
 SECRET_ENV = ("SECRET_KEY", "AI_API_KEY", "CRON_SECRET", "ADMIN_PASSWORD", "STORAGE_SECRET_ACCESS_KEY")
 MIN_SECRET_LENGTH = 8  # shorter values would match ordinary text
 
@@ -113,11 +116,13 @@ def find_leaks(text: str) -> Iterator[tuple[str, str]]:
         return
     for line in text.splitlines():
         names = [name for value, name in _secrets.items() if value in line]
+        if SQL_PARAMETERS in line:
+            names.append("SQL_PARAMETERS")
         jwt = JWT.search(line)
         presigned = PRESIGNED.search(line)
         if not names and not jwt and not presigned:
             continue
-        masked = PRESIGNED.sub("X-Amz-Signature=<SIGNATURE>", JWT.sub("<JWT>", line))
+        masked = PRESIGNED.sub("X-Amz-Signature=<SIGNATURE>", JWT.sub("<JWT>", line)).split(SQL_PARAMETERS)[0]
         for value, name in _secrets.items():
             masked = masked.replace(value, f"<{name}>")
         for name in [*names, *(["JWT"] if jwt else []), *(["PRESIGNED_URL"] if presigned else [])]:

@@ -4,6 +4,7 @@ import time
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lib.core import ratelimit
 from lib.core.archive import archive_older_than
 from lib.core.config import get_settings
 from lib.models.activity_logs import ActivityLog, ActivityLogArchive
@@ -28,6 +29,7 @@ class ArchiveOut(BaseModel):
     remaining: int
     seconds: float
     chatbot: TableResult | None
+    rate_limit_hits_purged: int
 
 
 async def run_archive(call: Call[None, ArchiveQuery]) -> ArchiveOut:
@@ -53,7 +55,9 @@ async def run_archive(call: Call[None, ArchiveQuery]) -> ArchiveOut:
             deadline=deadline,
         )
         chatbot = TableResult(moved=result.moved, remaining=result.remaining)
+    purged = await ratelimit.purge_expired()
     return ArchiveOut(
+        rate_limit_hits_purged=purged,
         moved=activity.moved,
         remaining=activity.remaining,
         seconds=round(time.monotonic() - started, 3),

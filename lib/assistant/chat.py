@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lib.assistant.ideas import GeneratedIdea, generate_ideas, recent_idea_titles
+from lib.assistant.ideas import IDEA_BUDGET, GeneratedIdea, generate_ideas, recent_idea_titles
 from lib.assistant.intents import parse_idea_request
 from lib.assistant.provider import BUILTIN, FALLBACK, PROVIDER, complete, provider_config
+from lib.core import ratelimit
 from lib.core.log import get_logger
 from lib.models.chatbot_history import ChatbotMessage
 from lib.models.meetings import Meeting
@@ -22,6 +23,8 @@ from lib.models.users import User
 from lib.rules.status_machines import ORDER, SYNOPSIS
 
 log = get_logger("chat")
+# Chat messages a user may send; a message asking for ideas also spends IDEA_BUDGET.
+MESSAGE_BUDGET = ratelimit.Budget("chatbot", limit=30, window=timedelta(minutes=1))
 
 CONTEXT_MESSAGES = 10
 MAX_REPLY_CHARS = 8000
@@ -213,6 +216,7 @@ async def _answer_ideas(db: AsyncSession, user: User, message: str, project: Pro
     category = request.category or (project.category if project else DEFAULT_CHAT_CATEGORY)
     interests = request.interests + [str(tech) for tech in (project.tech_stack if project else [])]
     count = min(request.count or CHAT_IDEAS_DEFAULT, CHAT_IDEAS_MAX)
+    await ratelimit.spend(db, IDEA_BUDGET, user.id)  # the same ideas as /api/ideas/generate makes
     avoid = await recent_idea_titles(db, user.id)
     ideas = await generate_ideas(category, interests[:10], request.complexity, count, avoid, db)
     provider = provider_config()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
@@ -16,12 +17,16 @@ from lib.assistant.idea_refine import refine_builtin
 from lib.assistant.provider import BUILTIN, PROVIDER, ProviderConfig, complete, provider_config
 from lib.core.limits import without_nul
 from lib.core.log import get_logger
+from lib.core.ratelimit import Budget
 from lib.models.idea_generation_history import Idea
 from lib.models.statuses import COMPLEXITIES, Complexity, IdeaSource
 
 log = get_logger("ideas")
 
 RECENT_TITLES = 200
+# Every request for ideas spends it, whichever route asks (generate, refine, the chatbot): each may be
+# a paid provider call, so a user out of it gets a 429 everywhere, not ideas through another door.
+IDEA_BUDGET = Budget("ideas", limit=20, window=timedelta(hours=1))
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -19,6 +21,12 @@ PROVIDER: Final = "provider"
 BUILTIN: Final = "builtin"
 FALLBACK: Final = "fallback"  # a chat reply: the provider is configured but failed
 MODEL_NAME_CHARS = 100  # the width of the `model` columns
+# A completion is a few kilobytes; past this the reply is dropped (never read whole into memory).
+MAX_REPLY_BYTES = 1024 * 1024
+
+
+class ReplyTooLarge(Exception):
+    """The provider's body passed MAX_REPLY_BYTES."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,9 @@ async def complete(
 ) -> str | None:
     """The provider's reply text; None on timeout, transport error, non-2xx or a malformed/empty body.
 
+    `provider.timeout` bounds the whole call (connect, send, every byte of the reply), not each
+    read: httpx's timeout restarts with each chunk, so a server dribbling a byte at a time would
+    hold the request open for as long as it liked. The body is read up to MAX_REPLY_BYTES.
     With `db`, the request's transaction is committed first, so no pooled connection waits on us.
     """
     import httpx  # only requests that reach the provider pay for importing httpx
@@ -55,16 +66,14 @@ async def complete(
         await release(db)
 
     try:
-        async with httpx.AsyncClient(timeout=provider.timeout) as client:
-            response = await client.post(
-                provider.url,
-                json={"model": provider.model, "messages": messages},
-                headers={"Authorization": f"Bearer {provider.key}"},
-            )
-        response.raise_for_status()
-        content = response.json()["choices"][0]["message"]["content"]
+        async with asyncio.timeout(provider.timeout):
+            body = await _post(provider, messages)
+        content = json.loads(body)["choices"][0]["message"]["content"]
     except httpx.HTTPStatusError as error:
         log.warning("ai_provider_failed", reason="http_status", status=error.response.status_code)
+        return None
+    except ReplyTooLarge:
+        log.warning("ai_provider_failed", reason="reply_too_large", limit_bytes=MAX_REPLY_BYTES)
         return None
     except (ValueError, KeyError, IndexError, TypeError):
         log.warning("ai_provider_failed", reason="malformed_body")
@@ -78,3 +87,30 @@ async def complete(
         return None
     text: str = without_nul(content)  # PostgreSQL text cannot hold NUL
     return text.strip()
+
+
+async def _post(provider: ProviderConfig, messages: list[dict[str, str]]) -> bytes:
+    """POST the messages and read the reply's body, at most MAX_REPLY_BYTES of it."""
+    import httpx  # imported by complete() already; late for the same reason
+
+    async with httpx.AsyncClient(timeout=provider.timeout) as client:
+        request = client.build_request(
+            "POST",
+            provider.url,
+            json={"model": provider.model, "messages": messages},
+            headers={"Authorization": f"Bearer {provider.key}"},
+        )
+        response = await client.send(request, stream=True)
+        try:
+            response.raise_for_status()
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > MAX_REPLY_BYTES:
+                raise ReplyTooLarge()
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_REPLY_BYTES:
+                    raise ReplyTooLarge()
+            return bytes(body)
+        finally:
+            await response.aclose()

@@ -15,6 +15,8 @@ from lib.models.activity_logs import ActivityLog
 
 log = get_logger("activity")
 
+# Text taken from request headers as they came (the client's address, its user agent).
+_CLIENT_TEXT = ("ip_address", "user_agent")
 _LIMITS = {
     "action": 100,
     "entity_type": 50,
@@ -58,11 +60,25 @@ def _row(
             )
         },
     }
+    for name in _CLIENT_TEXT:
+        if isinstance(row.get(name), str):
+            row[name] = printable(row[name])
     for name, limit in _LIMITS.items():
         if isinstance(row.get(name), str):
             # Postgres rejects NUL in text; a log row must never fail on what a client sent.
             row[name] = without_nul(row[name])[:limit]
     return row
+
+
+def printable(text: str) -> str:
+    """`text` with every control or other unprintable character written as `\\xNN`/`\\uNNNN`.
+
+    Headers are attacker text: a terminal escape or a line break in a stored user agent must not
+    act when an admin reads the table in psql, a log or a CSV, only show.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 async def log_activity(

@@ -9,9 +9,10 @@ from functools import lru_cache
 from typing import Literal, TypeVar
 from urllib.parse import unquote, urlsplit
 
-# A development-only key: never accepted when VERCEL_ENV=production.
+# A development-only key, published here: used only where the process knows it runs locally (LAUNCHPAD_LOCAL).
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0123456789"
 MIN_SECRET_KEY_LENGTH = 32
+MIN_CRON_SECRET_LENGTH = 16  # Vercel's cron docs: a random string of at least 16 characters
 WEAK_SECRET_KEYS = frozenset({DEV_SECRET_KEY, "secret", "changeme", "change-me", "password"})
 
 
@@ -22,7 +23,7 @@ class ConfigError(RuntimeError):
     """A setting is missing or invalid; the message names it and says how to fix it."""
 
 
-# Where mail goes when EMAIL_URL is unset outside production: .eml files under the repository's .data/.
+# Where mail goes when EMAIL_URL is unset locally (make dev, the tests): .eml files under .data/.
 DEV_EMAIL_URL = "local://.data/mail"
 DEV_EMAIL_FROM = "Launchpad <no-reply@launchpad.local>"
 EmailScheme = Literal["smtp", "smtps", "resend", "local"]
@@ -78,8 +79,8 @@ def parse_email_url(url: str) -> EmailTarget:
     )
 
 
-# Where files go when STORAGE_URL is unset outside production: the local S3 server that `make dev`
-# and the tests start (devkit/s3_server.py), with its own key pair, which is no secret.
+# Where files go when STORAGE_URL is unset on a local machine (LAUNCHPAD_LOCAL): the local S3 server
+# that `make dev` and the tests start (devkit/s3_server.py), with its own key pair, which is no secret.
 DEV_STORAGE_URL = "s3://launchpad?endpoint=http://127.0.0.1:4569&region=us-east-1"
 DEV_STORAGE_ACCESS_KEY_ID = "launchpad-local"
 DEV_STORAGE_SECRET_ACCESS_KEY = "launchpad-local-secret"
@@ -145,6 +146,10 @@ class Settings:
     log_level: str
     log_format: Literal["json", "console"]
     vercel_env: str
+    # Running on Vercel (VERCEL is set, `vercel dev` included): only then is `x-vercel-id` Vercel's.
+    on_vercel: bool
+    # Proxies in front of the function that append to X-Forwarded-For (not on Vercel, which sets it).
+    trusted_proxy_hops: int
     access_token_minutes: int
     ai_api_url: str | None
     ai_api_key: str | None = field(repr=False)
@@ -230,47 +235,81 @@ def _choice(env: dict[str, str], name: str, default: ChoiceT, choices: tuple[Cho
 
 _SWITCH = ("on", "off", "true", "false", "1", "0", "yes", "no")
 _ON = frozenset({"on", "true", "1", "yes"})
+# Set by `make dev`, `make vercel-dev` and the tests: the only places development defaults apply.
+LOCAL_FLAG = "LAUNCHPAD_LOCAL"
+_GENERATE = 'generate one with `python -c "import secrets; print(secrets.token_urlsafe(48))"`'
 
 
-def _secret_key(env: dict[str, str], production: bool) -> str:
+def is_local(env: dict[str, str]) -> bool:
+    """True only where the process was told it runs on a developer's machine.
+
+    Fail closed: nothing else (VERCEL_ENV=development, an unset VERCEL_ENV, a Lambda host) counts as
+    local, and a Vercel deployment (preview or production) or AWS Lambda ignores the flag, so a
+    copied environment cannot bring the published development key to a reachable host. The one
+    Lambda-like host that is local is `vercel dev`: its runtime emulates Lambda (AWS_LAMBDA_* set,
+    no VERCEL or VERCEL_ENV) and serves on a loopback VERCEL_URL, which no deployment has.
+    """
+    if _choice(env, LOCAL_FLAG, "off", _SWITCH) not in _ON:
+        return False
+    vercel_env = (_text(env, "VERCEL_ENV") or "").lower()
+    if vercel_env in ("production", "preview"):
+        return False
+    host = (_text(env, "VERCEL_URL") or "").rsplit(":", 1)[0]
+    vercel_dev = host in ("127.0.0.1", "localhost", "[::1]")
+    return vercel_dev or _text(env, "AWS_LAMBDA_FUNCTION_NAME") is None
+
+
+def _secret_key(env: dict[str, str], local: bool) -> str:
     key = _text(env, "SECRET_KEY")
-    if not production:
+    if local:
         return key or DEV_SECRET_KEY
     if key is None:
         raise ConfigError(
-            "SECRET_KEY is not set. In production it signs every access token; "
-            'generate one with `python -c "import secrets; print(secrets.token_urlsafe(48))"`.'
+            "SECRET_KEY is not set. Outside make dev and the tests (preview and production deployments, "
+            f"vercel dev, AWS Lambda) it signs every access token and is required; {_GENERATE}."
         )
     if len(key) < MIN_SECRET_KEY_LENGTH or key.lower() in WEAK_SECRET_KEYS:
         raise ConfigError(
-            f"SECRET_KEY is too weak for production: use at least {MIN_SECRET_KEY_LENGTH} "
-            "random characters (e.g. secrets.token_urlsafe(48))."
+            f"SECRET_KEY is too weak: use at least {MIN_SECRET_KEY_LENGTH} random characters; {_GENERATE}."
         )
     return key
 
 
-def _email_url(env: dict[str, str], production: bool) -> str:
+def _cron_secret(env: dict[str, str], local: bool) -> str | None:
+    """Unset: the crons answer 401. Set outside make dev and the tests: long and not a known word."""
+    secret = _text(env, "CRON_SECRET")
+    if secret is None or local:
+        return secret
+    if len(secret) < MIN_CRON_SECRET_LENGTH or secret.lower() in WEAK_SECRET_KEYS:
+        raise ConfigError(
+            f"CRON_SECRET is too weak: anyone who guesses it runs the crons; use at least "
+            f"{MIN_CRON_SECRET_LENGTH} random characters; {_GENERATE}."
+        )
+    return secret
+
+
+def _email_url(env: dict[str, str], local: bool) -> str:
     url = _text(env, "EMAIL_URL")
     if url is None:
-        if production:
+        if not local:
             raise ConfigError(
-                "EMAIL_URL is not set. In production mail must go somewhere real: "
+                "EMAIL_URL is not set. Outside make dev and the tests mail must go somewhere real: "
                 "smtp://user:pass@host:587 (STARTTLS), smtps://user:pass@host:465 or resend://API_KEY."
             )
         return DEV_EMAIL_URL
-    if parse_email_url(url).scheme == "local" and production:
+    if parse_email_url(url).scheme == "local" and not local:
         raise ConfigError(
-            "EMAIL_URL=local:// only writes files: use smtp://, smtps:// or resend:// in production"
+            "EMAIL_URL=local:// only writes files: use smtp://, smtps:// or resend:// outside make dev"
         )
     return url
 
 
-def _email_from(env: dict[str, str], production: bool) -> str:
+def _email_from(env: dict[str, str], local: bool) -> str:
     sender = _text(env, "EMAIL_FROM")
     if sender is None:
-        if production:
+        if not local:
             raise ConfigError(
-                "EMAIL_FROM is not set. In production say who mail is from: "
+                "EMAIL_FROM is not set. Outside make dev and the tests say who mail is from: "
                 '"Launchpad <no-reply@example.com>"'
             )
         return DEV_EMAIL_FROM
@@ -303,15 +342,15 @@ def _payment_provider(env: dict[str, str]) -> PaymentMode:
     return mode
 
 
-def _storage(env: dict[str, str], production: bool) -> tuple[str, str, str]:
-    """STORAGE_URL and its key pair; the local server's outside production when none is set."""
+def _storage(env: dict[str, str], local: bool) -> tuple[str, str, str]:
+    """STORAGE_URL and its key pair; the local server's, where the machine is local, when none is set."""
     url = _text(env, "STORAGE_URL")
     key_id = _text(env, "STORAGE_ACCESS_KEY_ID")
     secret = _text(env, "STORAGE_SECRET_ACCESS_KEY")
     if url is None:
-        if production:
+        if not local:
             raise ConfigError(
-                "STORAGE_URL is not set. In production files go to S3-compatible storage: "
+                "STORAGE_URL is not set. Outside make dev and the tests, files go to S3-compatible storage: "
                 "s3://<bucket>?endpoint=https://<account>.r2.cloudflarestorage.com&region=auto (R2), "
                 "s3://<bucket>?region=<region> (AWS S3) or s3://<bucket>?endpoint=https://<minio host>"
             )
@@ -331,16 +370,16 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Build and validate settings from `env` (default: the process environment)."""
     env = dict(os.environ if env is None else env)
     vercel_env = (_text(env, "VERCEL_ENV") or "development").lower()
-    production = vercel_env == "production"
+    local = is_local(env)
     on_vercel = _text(env, "VERCEL") is not None
     retention_chat = _text(env, "CHATBOT_RETENTION_DAYS")
     # Mail before storage: a ConfigError names the first missing setting in the order the docs list them.
-    email_url, email_from = _email_url(env, production), _email_from(env, production)
-    storage_url, storage_key_id, storage_secret = _storage(env, production)
+    email_url, email_from = _email_url(env, local), _email_from(env, local)
+    storage_url, storage_key_id, storage_secret = _storage(env, local)
     return Settings(
         database_url=_text(env, "DATABASE_URL"),
         database_url_unpooled=_text(env, "DATABASE_URL_UNPOOLED"),
-        secret_key=_secret_key(env, production),
+        secret_key=_secret_key(env, local),
         admin_email=_text(env, "ADMIN_EMAIL"),
         admin_password=_text(env, "ADMIN_PASSWORD"),
         frontend_url=_text(env, "FRONTEND_URL"),
@@ -355,6 +394,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         ).upper(),
         log_format=_choice(env, "LOG_FORMAT", "json" if on_vercel else "console", ("json", "console")),
         vercel_env=vercel_env,
+        on_vercel=on_vercel,
+        trusted_proxy_hops=_int(env, "TRUSTED_PROXY_HOPS", 0, 0, 10),
         access_token_minutes=_int(env, "ACCESS_TOKEN_MINUTES", 60, 1, 60 * 24 * 30),
         ai_api_url=_text(env, "AI_API_URL"),
         ai_api_key=_text(env, "AI_API_KEY"),
@@ -362,7 +403,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         # A person waits for this: at most 9 s, then the built-in answer (far inside Vercel's default
         # 300 s function limit, which vercel.json no longer lowers: `vercel dev` rejects per-function limits).
         ai_timeout_seconds=_float(env, "AI_TIMEOUT_SECONDS", 8.0, 0.1, 9.0),
-        cron_secret=_text(env, "CRON_SECRET"),
+        cron_secret=_cron_secret(env, local),
         activity_retention_days=_int(env, "ACTIVITY_RETENTION_DAYS", 90, 1, 36_500),
         chatbot_retention_days=(
             None if retention_chat is None else _int(env, "CHATBOT_RETENTION_DAYS", 0, 1, 36_500)
@@ -386,6 +427,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         storage_secret_access_key=storage_secret,
         file_max_mb=_int(env, "FILE_MAX_MB", 25, 1, 5_000),
     )
+
+
+def migration_url(env: dict[str, str] | None = None) -> str | None:
+    """The URL migrations use, without the other settings: the deploy hook has no signing key or mail."""
+    env = dict(os.environ if env is None else env)
+    return _text(env, "DATABASE_URL_UNPOOLED") or _text(env, "DATABASE_URL")
 
 
 @lru_cache(maxsize=1)

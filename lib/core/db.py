@@ -38,6 +38,9 @@ def create_engine_for(settings: Settings, url: str | None = None) -> AsyncEngine
         # The most recently used connection first: its statement cache is warm and it needs no
         # ping; the rest idle out instead of each being kept barely alive.
         pool_use_lifo=True,
+        # A failed statement's error (and so its traceback in `unhandled_error`) would otherwise
+        # carry every bound value: a new user's password hash, emails, mail bodies.
+        hide_parameters=True,
     )
     install_idle_ping(engine, settings.db_idle_ping_seconds)
     install_slow_query_log(engine, settings.slow_query_ms)

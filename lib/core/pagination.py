@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -33,13 +33,15 @@ def decode_cursor(cursor: str, key: Callable[[Any], Any] = int) -> tuple[datetim
         parsed = datetime.fromisoformat(moment)
         if parsed.tzinfo is None:
             raise ValueError
+        # In UTC here: a moment outside years 1-9999 there would overflow in asyncpg (a 500).
+        parsed = parsed.astimezone(UTC)
         if key is int:
             # An id outside bigint would reach SQL as an overflow (a 500), not as a bad cursor.
             if not is_db_id(raw_key):
                 raise ValueError
             return parsed, raw_key
         return parsed, key(raw_key)
-    except (ValueError, TypeError, AttributeError, json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, TypeError, AttributeError, OverflowError, json.JSONDecodeError, UnicodeDecodeError):
         raise field_error(["query", "cursor"], "Invalid cursor") from None
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -36,6 +39,22 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     except (VerificationError, InvalidHashError):
         return False
     return password_hash is not None
+
+
+# Argon2 off the event loop, but on few threads: each hash is 64 MiB and a CPU for ~0.3 s, and a burst
+# of them on every core (asyncio's default pool has cpu+4 threads) starves the event loop until
+# waits for a pooled connection time out (503s). Requests queue here holding no connection instead.
+_ARGON2 = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 1) // 2), thread_name_prefix="argon2")
+
+
+async def hashed(password: str) -> str:
+    """`hash_password` on the Argon2 threads."""
+    return await asyncio.get_running_loop().run_in_executor(_ARGON2, hash_password, password)
+
+
+async def verified(password_hash: str | None, password: str) -> bool:
+    """`verify_password` on the Argon2 threads."""
+    return await asyncio.get_running_loop().run_in_executor(_ARGON2, verify_password, password_hash, password)
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lib.core import ratelimit
+from lib.core import passwords, ratelimit
 from lib.core.db import release
 from lib.core.errors import Conflict, Unauthorized
-from lib.core.passwords import hash_password, verify_password
 from lib.models.users import User
 from lib.rules import account_tokens
 
-# Failed logins (and wrong current passwords) per email and client IP.
+# Failed logins (and wrong current passwords) in LOGIN_WINDOW: per email and client IP; per account
+# whatever the IP (an attacker rotating addresses); per IP whatever the account (password spraying;
+# high, since a campus shares one address).
 LOGIN_FAILURES_ALLOWED = 5
+LOGIN_FAILURES_PER_ACCOUNT = 10
+LOGIN_FAILURES_PER_IP = 50
 LOGIN_WINDOW = timedelta(minutes=15)
+# Registrations per client IP (each costs an Argon2 hash); a class signing up together fits.
+REGISTRATIONS_PER_IP = 20
+REGISTRATION_WINDOW = timedelta(hours=1)
 # Verification mails a signed-in user may ask for.
 RESENDS_PER_USER = 5
 RESEND_WINDOW = timedelta(hours=1)
@@ -28,6 +33,37 @@ ADMINS_LOCK = 0x4C61756E6368  # "Launch"
 
 def login_bucket(email: str, ip: str | None) -> str:
     return f"login:{email}:{ip}"
+
+
+def _login_limits(email: str, ip: str | None) -> dict[str, int]:
+    limits = {
+        login_bucket(email, ip): LOGIN_FAILURES_ALLOWED,
+        f"login-account:{email}": LOGIN_FAILURES_PER_ACCOUNT,
+    }
+    if ip is not None:
+        limits[f"login-ip:{ip}"] = LOGIN_FAILURES_PER_IP
+    return limits
+
+
+async def count_login_attempt(email: str, ip: str | None) -> list[int]:
+    """Count one attempt in every login limit (one committed transaction); 429 if any is full.
+
+    Counted before the outcome is known, so concurrent guesses cannot all pass one count.
+    """
+    return await ratelimit.acquire_all(_login_limits(email, ip), window=LOGIN_WINDOW)
+
+
+async def login_succeeded(db: AsyncSession, email: str, ip: str | None, hits: list[int]) -> None:
+    """The password was right: this email's failures are forgiven, here and from every IP; the IP's
+    count keeps other accounts' failures (one's own account must not wash a sprayer's IP clean)."""
+    await ratelimit.refund(db, hits)
+    for bucket in list(_login_limits(email, ip))[:2]:
+        await ratelimit.reset(db, bucket)
+
+
+async def limit_registrations(ip: str | None) -> None:
+    """Count one registration attempt of `ip` (committed on its own, before the hash); 429 at the limit."""
+    await ratelimit.acquire(f"register:ip:{ip}", limit=REGISTRATIONS_PER_IP, window=REGISTRATION_WINDOW)
 
 
 async def limit_resends(db: AsyncSession, user_id: int) -> None:
@@ -40,12 +76,11 @@ async def check_password(db: AsyncSession, user: User, password: str, ip: str | 
     The request's connection goes back to the pool first: the count commits on a connection of its
     own (it must survive this request's rollback), and one request never holds two.
     """
-    bucket = login_bucket(user.email, ip)
     await release(db)
-    await ratelimit.acquire(bucket, limit=LOGIN_FAILURES_ALLOWED, window=LOGIN_WINDOW)
-    if not await asyncio.to_thread(verify_password, user.password_hash, password):
+    hits = await count_login_attempt(user.email, ip)
+    if not await passwords.verified(user.password_hash, password):
         raise Unauthorized("Wrong password")
-    await ratelimit.reset(db, bucket)
+    await login_succeeded(db, user.email, ip, hits)
 
 
 async def revoke_tokens(db: AsyncSession, user_id: int, **values: Any) -> User:
@@ -63,7 +98,7 @@ async def revoke_tokens(db: AsyncSession, user_id: int, **values: Any) -> User:
 
 async def set_password(db: AsyncSession, user_id: int, password: str, **values: Any) -> User:
     """A new password: every access token and every reset link issued before stops working."""
-    password_hash = await asyncio.to_thread(hash_password, password)
+    password_hash = await passwords.hashed(password)
     user = await revoke_tokens(db, user_id, password_hash=password_hash, **values)
     await account_tokens.void(db, user_id, "password_reset")
     return user

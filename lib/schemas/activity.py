@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
 from lib.models.statuses import ActivityStatus
-from lib.schemas.common import DbId, ListQuery, Output
+from lib.schemas.common import DbId, ListQuery, Output, UtcDatetime
 
 
 class ActivityQuery(ListQuery):
@@ -17,8 +17,8 @@ class ActivityQuery(ListQuery):
     status: ActivityStatus | None = None
     entity_type: str | None = Field(None, min_length=1, max_length=50)
     entity_id: str | None = Field(None, min_length=1, max_length=64)
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: UtcDatetime | None = None
+    until: UtcDatetime | None = None
     archived: bool = Field(False, description="Admins only: read the archive of old rows instead")
 
     @model_validator(mode="after")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import (
+    AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -35,18 +37,47 @@ Slug = Annotated[
 # One plain address a mail can go to: no whitespace, control characters, or the characters that
 # separate or quote addresses in a header (lib/mail refuses those as a recipient).
 _ADDRESS_PART = r'[^@\s\x00-\x1f\x7f-\x9f,;<>()\[\]\\"]+'
+MAX_EMAIL_LENGTH = 254  # users.email is varchar(254)
+
+
+def _fits_once_lowered(value: str) -> str:
+    """The limit again on the lower-cased address: pydantic checks it before lowering, and some
+    letters grow (`İ` becomes `i` plus a combining dot), past what the column holds (a 500)."""
+    if len(value) > MAX_EMAIL_LENGTH:
+        raise ValueError(f"must be at most {MAX_EMAIL_LENGTH} characters once lower-cased")
+    return value
+
+
 Email = Annotated[
     str,
     StringConstraints(
         strip_whitespace=True,
         to_lower=True,
         min_length=3,
-        max_length=254,
+        max_length=MAX_EMAIL_LENGTH,
         pattern=rf"^{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART}$",
     ),
+    AfterValidator(_fits_once_lowered),
 ]
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
 DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
+OUTSIDE_DATETIME_RANGE = "must fall within the years 1 to 9999 in UTC"
+
+
+def in_utc(value: datetime) -> datetime:
+    """`value` in UTC; one whose UTC value leaves years 1 to 9999 (`0001-01-01T00:00:00+23:59`) is a 422.
+
+    Python cannot hold such a moment, so converting it (here, or when asyncpg encodes it) raises
+    OverflowError, which no validator turns into a field error by itself.
+    """
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(OUTSIDE_DATETIME_RANGE) from None
+
+
+# Every datetime a client sends (query or body): with an offset, stored and compared in UTC.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(in_utc)]
 
 
 class NoNul(BaseModel):

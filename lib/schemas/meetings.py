@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BeforeValidator,
     Field,
     StringConstraints,
@@ -17,7 +16,7 @@ from pydantic import (
 )
 
 from lib.models.statuses import MeetingStatus
-from lib.schemas.common import DbId, Input, ListQuery, Patch, Timestamps
+from lib.schemas.common import DbId, Input, ListQuery, Patch, Timestamps, UtcDatetime
 
 MAX_AHEAD = timedelta(days=366)  # "about a year": a leap year still fits
 # An unencoded `+` in a query string arrives as a space: `…T10:00:00 05:30` means `+05:30`.
@@ -33,10 +32,6 @@ def _iso_text(value: Any) -> Any:
     return _SPACE_BEFORE_OFFSET.sub(r"+\1", value.strip())
 
 
-def _in_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
-
-
 def _in_bookable_future(value: datetime) -> datetime:
     now = datetime.now(UTC)
     if value <= now:
@@ -46,7 +41,7 @@ def _in_bookable_future(value: datetime) -> datetime:
     return value
 
 
-IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_in_utc)]
+IsoDatetime = Annotated[UtcDatetime, BeforeValidator(_iso_text)]
 BookableTime = Annotated[IsoDatetime, AfterValidator(_in_bookable_future)]
 Duration = Annotated[int, Field(strict=True, ge=15, le=180, description="Minutes, 15 to 180")]
 Agenda = Annotated[str, Field(min_length=1, max_length=2000)]

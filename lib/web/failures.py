@@ -12,12 +12,20 @@ from lib.core.errors import (
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    RateLimited,
     ServiceUnavailable,
 )
 from lib.core.log import get_logger
-from lib.web.request_info import request_metadata
+from lib.web.request_info import client_ip, request_metadata
 
 log = get_logger("web")
+
+# Activity rows of failures nobody signed in for, per client IP and in all, per minute: enough to
+# see an attack in the log, not enough for anonymous traffic to fill the database. Past either the
+# row is skipped (the request's structured log line still has it).
+ANONYMOUS_ROWS_PER_IP = 30
+ANONYMOUS_ROWS_IN_ALL = 600
+ANONYMOUS_WINDOW_SECONDS = 60
 
 # Failures no route saw: the activity row names what happened instead of a handler.
 _UNROUTED_ACTIONS = {
@@ -55,6 +63,9 @@ async def record_failure(scope: Scope, error: AppError, started: float) -> None:
     request = Request(scope)
     state = scope.get("state", {})
     endpoint, call = state.get("endpoint"), state.get("call")
+    if (call is None or call.actor_id is None) and not await _anonymous_row_allowed(request):
+        log.info("activity_row_skipped", reason="anonymous_failures_over_budget", status=error.status)
+        return
     if endpoint is None:
         await activity.record(
             user_id=None,
@@ -74,3 +85,23 @@ async def record_failure(scope: Scope, error: AppError, started: float) -> None:
         error_message=error.message,
         **request_metadata(request, started),
     )
+
+
+async def _anonymous_row_allowed(request: Request) -> bool:
+    """Whether an anonymous failure may still write its row: both budgets counted, exact (ratelimit)."""
+    from datetime import timedelta
+
+    from lib.core import ratelimit  # late, with the activity writer: only failures need it
+
+    window = timedelta(seconds=ANONYMOUS_WINDOW_SECONDS)
+    try:
+        budgets = {
+            f"activity-anonymous:ip:{client_ip(request)}": ANONYMOUS_ROWS_PER_IP,
+            "activity-anonymous:all": ANONYMOUS_ROWS_IN_ALL,
+        }
+        await ratelimit.acquire_all(budgets, window=window)
+    except RateLimited:
+        return False
+    except Exception:  # the database failing here fails the row's write too, which logs it
+        return True
+    return True

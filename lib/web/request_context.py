@@ -6,6 +6,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lib.core import config
 from lib.core.errors import PayloadTooLarge
 from lib.core.log import bind_request, get_logger, new_request_id
 from lib.web.failures import classify, record_failure
@@ -38,7 +39,10 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        request_id = new_request_id(headers.get(b"x-vercel-id", b"").decode("latin-1") or None)
+        # Only Vercel's edge sets x-vercel-id (replacing what a client sent); anywhere else it is
+        # client text, which must not become the id echoed back and stored in activity rows.
+        vercel_id = headers.get(b"x-vercel-id", b"") if config.get_settings().on_vercel else b""
+        request_id = new_request_id(vercel_id.decode("latin-1") or None)
         bind_request(request_id)
         started = time.perf_counter()
         response_status = 500

@@ -16,7 +16,8 @@ from lib.web.endpoints import Call, post
 from tests.support import activity_rows
 
 
-async def test_write_records_request_metadata(client: httpx.AsyncClient, alice) -> None:
+async def test_write_records_request_metadata(client: httpx.AsyncClient, alice, trust_proxies) -> None:
+    trust_proxies(2)  # a CDN and a load balancer, each appending the address it saw
     response = await client.post(
         "/api/projects",
         json={"title": "Soil monitor", "category": "iot"},
@@ -189,3 +190,19 @@ async def test_activity_time_window_and_validation(client: httpx.AsyncClient, ad
     naive = await client.get("/api/activity?since=2030-01-01T00:00:00", headers=admin.headers)
     assert naive.status_code == 422 and naive.json()["error"]["details"][0]["loc"] == ["query", "since"]
     assert (await client.get("/api/activity")).status_code == 401
+
+
+async def test_finding_5_anonymous_failures_write_a_bounded_number_of_rows(
+    client: httpx.AsyncClient, alice
+) -> None:
+    from lib.web.failures import ANONYMOUS_ROWS_PER_IP
+
+    for n in range(ANONYMOUS_ROWS_PER_IP + 20):
+        assert (await client.get(f"/api/nowhere-{n}")).status_code == 404
+    anonymous = await activity_rows(action="route_not_found")
+    assert len(anonymous) == ANONYMOUS_ROWS_PER_IP
+    assert {row.user_id for row in anonymous} == {None}
+    # A signed-in caller's failures are not anonymous traffic: every one keeps its row.
+    for n in range(5):
+        assert (await client.get(f"/api/projects/{900 + n}", headers=alice.headers)).status_code == 404
+    assert len(await activity_rows(action="get_project")) == 5

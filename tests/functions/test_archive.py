@@ -162,3 +162,19 @@ async def test_an_id_already_archived_fails_the_batch_and_loses_nothing(client, 
     assert response.status_code == 500
     assert before <= await ids(ActivityLog)  # the failed batch deleted nothing
     assert len(await ids(ActivityLogArchive)) == 1
+
+
+async def test_finding_5_the_daily_cron_purges_old_rate_limit_rows_of_every_bucket(client) -> None:  # type: ignore[no-untyped-def]
+    from lib.models.rate_limits import RateLimitHit
+
+    buckets = ["chatbot:7", "ideas:7", "verify:user:7", "register:ip:192.0.2.1", "activity-anonymous:all"]
+    async with session() as db:
+        for bucket in buckets:
+            await db.execute(insert(RateLimitHit).values(bucket=bucket, created_at=days_ago(2)))
+        await db.execute(insert(RateLimitHit).values(bucket="chatbot:7", created_at=days_ago(0.01)))
+    body = (await client.get("/api/cron/archive", headers=CRON)).json()
+    assert body["rate_limit_hits_purged"] == len(buckets)
+    async with session() as db:
+        left = (await db.execute(select(RateLimitHit.bucket, RateLimitHit.created_at))).all()
+    assert [row.bucket for row in left] == ["chatbot:7"] and left[0].created_at > days_ago(1)
+    assert (await client.get("/api/cron/archive", headers=CRON)).json()["rate_limit_hits_purged"] == 0

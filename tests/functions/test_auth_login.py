@@ -28,7 +28,10 @@ from tests.support import Account, assert_error
 
 async def hits_for(email: str) -> list[str]:
     async with session() as db:
-        buckets = await db.scalars(select(RateLimitHit.bucket).where(RateLimitHit.bucket.contains(email)))
+        # The email + IP count ("login:<email>:<ip>"), not the per-account and per-IP ones.
+        buckets = await db.scalars(
+            select(RateLimitHit.bucket).where(RateLimitHit.bucket.startswith(f"login:{email}:"))
+        )
         return list(buckets)
 
 
@@ -195,3 +198,123 @@ async def test_login_rehashes_a_password_hashed_with_weaker_parameters(client: h
     assert not needs_rehash(user.password_hash)
     assert argon2.PasswordHasher().verify(user.password_hash, PASSWORD)
     assert (await login(client, "legacy@example.com", PASSWORD)).status_code == 200
+
+
+# --- the client's address and the limits across addresses and accounts (finding 3) ----------------
+
+
+def from_ip(ip: str) -> dict[str, str]:
+    """X-Forwarded-For as a load balancer leaves it: whatever the client sent, then the address it saw."""
+    return {"x-forwarded-for": f"6.6.6.6, {ip}"}
+
+
+async def attempt(
+    client: httpx.AsyncClient, email: str, password: str, headers: dict[str, str]
+) -> httpx.Response:
+    return await client.post("/api/auth/login", json={"email": email, "password": password}, headers=headers)
+
+
+async def test_finding_3_a_rotated_forwarded_for_does_not_reset_the_lockout(
+    client: httpx.AsyncClient, alice: Account
+) -> None:
+    """No trusted proxy configured (make dev, API Gateway): the header is the client's, the peer counts."""
+    for n in range(5):
+        spoofed = {"x-forwarded-for": f"198.51.100.{n}", "x-real-ip": f"192.0.2.{n}"}
+        assert_error(await attempt(client, alice.email, "wrong-password", spoofed), 401, "unauthorized")
+    fresh = {"x-forwarded-for": "198.51.100.250"}
+    assert_error(await attempt(client, alice.email, alice.password, fresh), 429, "rate_limited")
+    assert set(await hits_for(alice.email)) == {f"login:{alice.email}:{CLIENT_IP}"}
+
+
+async def test_finding_3_client_address_from_the_trusted_position(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from starlette.requests import Request
+
+    from lib.core import config
+    from lib.web.request_info import client_ip
+
+    base = config.get_settings()
+
+    def seen(headers: dict[str, str], **settings: Any) -> str | None:
+        swapped = dataclasses.replace(base, **settings)
+        monkeypatch.setattr(config, "get_settings", lambda: swapped)
+        raw = [(name.encode(), value.encode()) for name, value in headers.items()]
+        return client_ip(Request({"type": "http", "headers": raw, "client": ("10.0.0.9", 4000)}))
+
+    chain = {"x-forwarded-for": "6.6.6.6, 203.0.113.50, 10.0.0.2"}
+    assert seen(chain) == "10.0.0.9"  # no trusted proxy: the peer
+    assert seen(chain, trusted_proxy_hops=1) == "10.0.0.2"
+    assert seen(chain, trusted_proxy_hops=2) == "203.0.113.50"
+    assert seen(chain, trusted_proxy_hops=4) == "10.0.0.9"  # fewer entries than hops: it bypassed them
+    assert seen({"x-forwarded-for": "6.6.6.6, not-an-ip"}, trusted_proxy_hops=1) is None
+    assert seen({"x-forwarded-for": "1" * 65536}, trusted_proxy_hops=1) is None
+    assert seen({"x-forwarded-for": " 2001:DB8::1 "}, trusted_proxy_hops=1) == "2001:db8::1"
+    # On Vercel the edge sets both headers itself, replacing what the client sent.
+    vercel = {"x-real-ip": "203.0.113.9", "x-forwarded-for": "203.0.113.9"}
+    assert seen(vercel, on_vercel=True) == "203.0.113.9"
+    assert seen({"x-forwarded-for": "203.0.113.8"}, on_vercel=True) == "203.0.113.8"
+
+
+async def test_finding_3_lockout_per_account_across_ips(
+    client: httpx.AsyncClient, alice: Account, trust_proxies: Any
+) -> None:
+    from lib.rules.accounts import LOGIN_FAILURES_PER_ACCOUNT
+
+    trust_proxies(1)
+    for n in range(LOGIN_FAILURES_PER_ACCOUNT):  # two per address: each address stays under its 5
+        response = await attempt(client, alice.email, "wrong-password", from_ip(f"198.51.100.{n // 2}"))
+        assert_error(response, 401, "unauthorized")
+    response = await attempt(client, alice.email, alice.password, from_ip("192.0.2.77"))
+    assert_error(response, 429, "rate_limited")
+    assert 1 <= int(response.headers["retry-after"]) <= 15 * 60
+
+
+async def test_finding_3_lockout_per_ip_across_accounts(
+    client: httpx.AsyncClient, alice: Account, bob: Account, trust_proxies: Any
+) -> None:
+    from lib.rules.accounts import LOGIN_FAILURES_PER_IP
+
+    trust_proxies(1)
+    sprayer = from_ip("198.51.100.66")
+    for n in range(LOGIN_FAILURES_PER_IP):
+        response = await attempt(client, f"victim{n}@example.com", "Summer2026!", sprayer)
+        assert_error(response, 401, "unauthorized")
+    # The sprayer's address is out, even for a right password; the accounts and other addresses are not.
+    assert_error(await attempt(client, alice.email, alice.password, sprayer), 429, "rate_limited")
+    assert (await attempt(client, alice.email, alice.password, from_ip("192.0.2.1"))).status_code == 200
+
+
+async def test_finding_3_own_successful_logins_do_not_clear_an_ip_of_failures(
+    client: httpx.AsyncClient, bob: Account, trust_proxies: Any
+) -> None:
+    from lib.rules.accounts import LOGIN_FAILURES_PER_IP
+
+    trust_proxies(1)
+    sprayer = from_ip("198.51.100.67")
+    for n in range(LOGIN_FAILURES_PER_IP):
+        assert (await attempt(client, f"victim{n}@example.com", "Summer2026!", sprayer)).status_code == 401
+        if n % 10 == 0:  # the sprayer's own account, in between
+            assert (await attempt(client, bob.email, bob.password, sprayer)).status_code == 200
+    assert_error(await attempt(client, "victim99@example.com", "Summer2026!", sprayer), 429, "rate_limited")
+
+
+async def test_finding_5_login_holds_no_pooled_connection_while_argon2_runs(
+    client: httpx.AsyncClient, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lib.core import passwords
+    from lib.core.db import get_engine
+
+    pool = get_engine().sync_engine.pool
+    held: list[int] = []
+    real = passwords.verify_password
+
+    def verify(password_hash: str | None, password: str) -> bool:
+        held.append(pool.checkedout())  # type: ignore[attr-defined]
+        return real(password_hash, password)
+
+    monkeypatch.setattr(passwords, "verify_password", verify)
+    assert (await login(client, alice.email, alice.password)).status_code == 200
+    assert_error(await login(client, alice.email, "wrong-password"), 401, "unauthorized")
+    assert_error(await login(client, "ghost@example.com", "wrong-password"), 401, "unauthorized")
+    assert held == [0, 0, 0]

@@ -210,7 +210,10 @@ async def test_known_and_unknown_emails_take_similar_time(
 # --- limits -------------------------------------------------------------------------------------------
 
 
-async def test_reset_requests_are_limited_per_email(client: httpx.AsyncClient, alice: Account) -> None:
+async def test_reset_requests_are_limited_per_email(
+    client: httpx.AsyncClient, alice: Account, trust_proxies
+) -> None:
+    trust_proxies(1)
     for n in range(5):
         headers = {"x-forwarded-for": f"198.51.100.{n}"}  # a new IP each time: the email's own limit
         response = await client.post("/api/auth/password-reset", json={"email": alice.email}, headers=headers)
@@ -223,7 +226,8 @@ async def test_reset_requests_are_limited_per_email(client: httpx.AsyncClient, a
     assert other.status_code == 202
 
 
-async def test_reset_requests_are_limited_per_ip(client: httpx.AsyncClient) -> None:
+async def test_reset_requests_are_limited_per_ip(client: httpx.AsyncClient, trust_proxies) -> None:
+    trust_proxies(1)
     for n in range(20):
         response = await client.post("/api/auth/password-reset", json={"email": f"user{n}@example.com"})
         assert response.status_code == 202

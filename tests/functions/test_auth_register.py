@@ -151,3 +151,53 @@ async def test_register_activity_row_never_holds_the_password(client: httpx.Asyn
     record = json.loads(row)
     assert record["status"] == "success" and record["user_id"] == response.json()["user"]["id"]
     assert record["request_id"] == response.headers["x-request-id"]
+
+
+# Passes a length check made before lowering (254), then doubles: `İ` lowers to `i` + U+0307.
+GROWING_EMAIL = "a@b." + "İ" * 250
+
+
+async def test_finding_7_email_that_grows_when_lowercased_is_422(client: httpx.AsyncClient) -> None:
+    from sqlalchemy import func, select
+
+    from lib.core.db import session
+    from lib.models.users import User
+    from tests import log_hygiene
+
+    assert len(GROWING_EMAIL) == 254 and len(GROWING_EMAIL.lower()) == 504
+    first_line = len(log_hygiene.LINES)
+    for path, body in (
+        ("/api/auth/register", {"email": GROWING_EMAIL, "password": PASSWORD, "full_name": "Growing"}),
+        ("/api/auth/login", {"email": GROWING_EMAIL, "password": PASSWORD}),
+        ("/api/auth/password-reset", {"email": GROWING_EMAIL}),
+    ):
+        error = assert_error(await client.post(path, json=body), 422, "validation_error")
+        assert [item["loc"] for item in error["details"]] == [["body", "email"]], path
+        assert "once lower-cased" in error["details"][0]["msg"]
+    async with session() as db:
+        assert await db.scalar(select(func.count()).select_from(User)) == 0
+    assert not [line for _, line in log_hygiene.LINES[first_line:] if "unhandled_error" in line]
+
+
+async def test_finding_5_registrations_are_limited_per_ip(
+    client: httpx.AsyncClient, trust_proxies: Any
+) -> None:
+    from sqlalchemy import func, select
+
+    from lib.core.db import session
+    from lib.models.users import User
+    from lib.rules.accounts import REGISTRATIONS_PER_IP
+
+    async def sign_up(n: int, ip: str) -> httpx.Response:
+        body = {"email": f"new{n}@example.com", "password": PASSWORD, "full_name": f"New {n}"}
+        return await client.post("/api/auth/register", json=body, headers={"x-forwarded-for": ip})
+
+    trust_proxies(1)
+    for n in range(REGISTRATIONS_PER_IP):
+        assert (await sign_up(n, "198.51.100.5")).status_code == 201
+    refused = await sign_up(99, "198.51.100.5")
+    assert_error(refused, 429, "rate_limited")
+    assert 1 <= int(refused.headers["retry-after"]) <= 3600
+    assert (await sign_up(100, "198.51.100.6")).status_code == 201  # another address is not affected
+    async with session() as db:
+        assert await db.scalar(select(func.count()).select_from(User)) == REGISTRATIONS_PER_IP + 1

@@ -24,7 +24,9 @@ async def change(
 
 async def login_hits(email: str) -> list[str]:
     async with session() as db:
-        return list(await db.scalars(select(RateLimitHit.bucket).where(RateLimitHit.bucket.contains(email))))
+        # The email + IP count ("login:<email>:<ip>"), not the per-account and per-IP ones.
+        statement = select(RateLimitHit.bucket).where(RateLimitHit.bucket.startswith(f"login:{email}:"))
+        return list(await db.scalars(statement))
 
 
 async def test_change_password_gives_a_fresh_token_and_revokes_every_other(

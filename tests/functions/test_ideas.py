@@ -188,3 +188,31 @@ async def test_generation_is_rate_limited_per_user(client, alice, bob) -> None: 
     assert response.status_code == 429 and int(response.headers["retry-after"]) >= 1
     assert (await generate(client, bob, count=1)).status_code == 201
     assert len(await stored_ideas(alice.id)) == 20
+
+
+async def test_finding_2_the_chatbot_spends_the_idea_budget(client, alice, bob) -> None:  # type: ignore[no-untyped-def]
+    from tests.functions.chatbot_support import chat
+    from tests.support import assert_error
+
+    for _ in range(20):
+        assert (await generate(client, alice, count=1)).status_code == 201
+    assert (await generate(client, alice, count=1)).status_code == 429
+    # Asking the chatbot for ideas is the same work: refused too, and nothing generated or stored.
+    asked = await chat(client, alice, "Suggest 3 beginner IoT project ideas for agriculture")
+    assert_error(asked, 429, "rate_limited")
+    assert int(asked.headers["retry-after"]) >= 1
+    assert len(await stored_ideas(alice.id)) == 20
+    # Other chat is not idea work; another user's budget is their own.
+    assert (await chat(client, alice, "hello")).status_code == 200
+    assert (await chat(client, bob, "Suggest 3 beginner IoT project ideas")).status_code == 200
+
+
+async def test_finding_2_chatbot_idea_requests_use_up_generation(client, alice) -> None:  # type: ignore[no-untyped-def]
+    from tests.functions.chatbot_support import chat
+
+    for number in range(20):
+        answered = await chat(client, alice, f"Suggest 1 web project idea about topic {number}")
+        assert answered.status_code == 200, answered.text
+        assert answered.json()["intent"] == "idea_generation"
+    assert (await generate(client, alice, count=1)).status_code == 429
+    assert (await chat(client, alice, "Suggest 1 more web project idea")).status_code == 429

@@ -11,7 +11,7 @@ from tests.functions.synopsis_support import (
     make_synopsis,
     synopsis_row,
 )
-from tests.support import Account, error_locs, force_status
+from tests.support import Account, assert_error, error_locs, force_status
 
 # --- content edits --------------------------------------------------------------------------------
 
@@ -87,18 +87,52 @@ async def test_failed_move_rolls_back_the_edit(client: httpx.AsyncClient, alice:
     assert (row.title, row.status) == ("Soil sensing", "submitted")
 
 
-async def test_admin_edits_and_takes_under_review(
-    client: httpx.AsyncClient, alice: Account, admin: Account
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"title": "Typo fixed"},
+        {"abstract": "Rewritten by the reviewer"},
+        {"objectives": None},
+        {"methodology": "Another method"},
+        {"title": "Typo fixed", "status": "under_review"},
+    ],
+)
+async def test_finding_9_admin_cannot_rewrite_a_students_synopsis(
+    client: httpx.AsyncClient, alice: Account, admin: Account, body: dict
 ) -> None:
-    created = await make_synopsis(client, alice, status="submitted")
-    response = await client.patch(
-        f"/api/synopsis/{created['id']}",
-        json={"title": "Typo fixed", "status": "under_review"},
-        headers=admin.headers,
-    )
-    assert response.status_code == 200, response.text
+    created = await make_synopsis(client, alice, status="submitted", objectives="Water less")
+    response = await client.patch(f"/api/synopsis/{created['id']}", json=body, headers=admin.headers)
+    error = assert_error(response, 409, "conflict")
+    assert "author" in error["message"]
     row = await synopsis_row(created["id"])
-    assert (row.title, row.status, row.reviewed_by) == ("Typo fixed", "under_review", admin.id)
+    assert (row.title, row.abstract, row.objectives, row.methodology) == (
+        "Soil sensing",
+        "Sensors tell when to water.",
+        "Water less",
+        None,
+    )
+    assert (row.status, row.reviewed_by) == ("submitted", None)
+    # Review fields stay the admin's: taking it under review, then deciding with feedback.
+    for review in ({"status": "under_review"}, {"status": "approved", "feedback": "Well argued"}):
+        moved = await client.patch(f"/api/synopsis/{created['id']}", json=review, headers=admin.headers)
+        assert moved.status_code == 200, moved.text
+    row = await synopsis_row(created["id"])
+    assert (row.title, row.status, row.feedback, row.reviewed_by) == (
+        "Soil sensing",
+        "approved",
+        "Well argued",
+        admin.id,
+    )
+
+
+async def test_an_admin_edits_the_text_of_a_synopsis_of_their_own(
+    client: httpx.AsyncClient, admin: Account
+) -> None:
+    created = await make_synopsis(client, admin)
+    response = await client.patch(
+        f"/api/synopsis/{created['id']}", json={"title": "Mine"}, headers=admin.headers
+    )
+    assert response.status_code == 200 and response.json()["title"] == "Mine"
 
 
 async def test_empty_patch_returns_the_synopsis_unchanged(client: httpx.AsyncClient, alice: Account) -> None:

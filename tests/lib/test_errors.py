@@ -100,7 +100,13 @@ async def test_valid_request_passes(app_client: httpx.AsyncClient) -> None:
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
-async def test_vercel_request_id_is_used(client: httpx.AsyncClient) -> None:
+async def test_vercel_request_id_is_used(client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from lib.core import config
+
+    on_vercel = dataclasses.replace(config.get_settings(), on_vercel=True)
+    monkeypatch.setattr(config, "get_settings", lambda: on_vercel)
     response = await client.get("/api/health", headers={"x-vercel-id": "fra1::abc-123"})
     assert response.headers["x-request-id"] == "fra1::abc-123"
 

@@ -31,6 +31,7 @@ PRODUCTION = {
     "STORAGE_ACCESS_KEY_ID": "AKIA",
     "STORAGE_SECRET_ACCESS_KEY": "storage-secret",
 }
+LOCAL = {"LAUNCHPAD_LOCAL": "1"}  # make dev and the tests: the development mail defaults apply
 
 
 def outgoing(**changes: str) -> Outgoing:
@@ -206,17 +207,17 @@ def test_email_url_forms() -> None:
 
 
 def test_email_settings_defaults_and_limits() -> None:
-    settings = load_settings({})
+    settings = load_settings(LOCAL)
     assert settings.email_url == "local://.data/mail"
     assert settings.email_from == "Launchpad <no-reply@launchpad.local>"
     assert (settings.email_send_budget_seconds, settings.email_max_attempts) == (3.0, 8)
     for name, value in (("EMAIL_SEND_BUDGET_SECONDS", "0.05"), ("EMAIL_SEND_BUDGET_SECONDS", "9")):
         with pytest.raises(ConfigError, match=name):
-            load_settings({name: value})
+            load_settings({**LOCAL, name: value})
     with pytest.raises(ConfigError, match="EMAIL_MAX_ATTEMPTS"):
-        load_settings({"EMAIL_MAX_ATTEMPTS": "0"})
+        load_settings({**LOCAL, "EMAIL_MAX_ATTEMPTS": "0"})
     with pytest.raises(ConfigError, match="EMAIL_FROM"):
-        load_settings({"EMAIL_FROM": "not an address"})
+        load_settings({**LOCAL, "EMAIL_FROM": "not an address"})
 
 
 def test_production_fails_closed_without_real_mail() -> None:
@@ -231,8 +232,8 @@ def test_production_fails_closed_without_real_mail() -> None:
 
 
 def test_the_password_and_key_never_show_in_a_repr() -> None:
-    smtp = load_settings({"EMAIL_URL": f"smtp://mailer:{SMTP_PASSWORD}@mail.example.com:587"})
-    resend = load_settings({"EMAIL_URL": f"resend://{RESEND_KEY}"})
+    smtp = load_settings({**LOCAL, "EMAIL_URL": f"smtp://mailer:{SMTP_PASSWORD}@mail.example.com:587"})
+    resend = load_settings({**LOCAL, "EMAIL_URL": f"resend://{RESEND_KEY}"})
     for shown in (repr(smtp), repr(smtp.email_target), repr(resend), repr(resend.email_target)):
         assert SMTP_PASSWORD not in shown and RESEND_KEY not in shown
 

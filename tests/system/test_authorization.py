@@ -136,7 +136,8 @@ MATRIX: dict[str, tuple[dict[str, int], Body]] = {
         201, lambda ids, actor: {"project_id": ids["project"], "title": "T", "abstract": "A"}, admin=404
     ),
     "GET /api/synopsis/{id}": owned(),
-    "PATCH /api/synopsis/{id}": owned(200, lambda ids, actor: {"title": "Better title"}),
+    # The text is its author's: an admin reviewing it (status, feedback) may not rewrite it.
+    "PATCH /api/synopsis/{id}": owned(200, lambda ids, actor: {"title": "Better title"}, admin=409),
     "GET /api/meetings": user_route(),
     "POST /api/meetings": user_route(
         201, lambda ids, actor: {"scheduled_at": in_a_week(), "duration_minutes": 30, "agenda": "Review"}

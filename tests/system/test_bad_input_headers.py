@@ -70,7 +70,7 @@ async def test_extra_long_informational_headers_are_cut_to_their_columns(  # typ
             )
         ).one()
     assert row.user_agent == "U" * 500
-    assert row.ip_address == "1" * 64
+    assert row.ip_address == "203.0.113.7"  # no trusted proxy: the peer, never the header's text
     assert row.request_id == request_id
 
 
@@ -88,3 +88,45 @@ async def test_extra_long_header_on_a_failing_write_still_records_the_failure(  
             )
         ).one()
     assert row.status == "failed" and row.user_agent == "U" * 500
+
+
+async def test_finding_10_a_client_sent_vercel_id_is_not_the_request_id_off_vercel(  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient, alice
+) -> None:
+    from lib.core.config import get_settings
+
+    assert not get_settings().on_vercel  # the tests, like make dev, Lambda or a container
+    forged = "fra1::forged-by-the-client"
+    response = await client.post(
+        "/api/projects", json=VALID_PROJECT, headers={**alice.headers, "x-vercel-id": forged}
+    )
+    assert response.status_code == 201, response.text
+    request_id = response.headers["x-request-id"]
+    assert request_id != forged and len(request_id) == 32
+    failed = await client.get("/api/nowhere", headers={"x-vercel-id": forged})
+    assert assert_error(failed, 404, "not_found")["request_id"] != forged
+    async with session() as db:
+        stored = set((await db.scalars(text("SELECT request_id FROM activity_logs"))).all())
+    assert forged not in stored and request_id in stored
+
+
+# As a header's bytes (read as latin-1): markup, terminal escapes, a line break, C1 NEL, then too much.
+HOSTILE_AGENT = b"<script>alert(1)</script>\x1b[2J\x1b]0;owned\x07\r\nX-Injected: 1\x85" + b"U" * 600
+
+
+async def test_finding_10_user_agent_and_address_are_stored_escaped_and_capped(  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient, alice, admin
+) -> None:
+    headers = {**alice.headers, "user-agent": HOSTILE_AGENT}
+    response = await client.post("/api/projects", json=VALID_PROJECT, headers=headers)
+    assert response.status_code == 201, response.text
+    async with session() as db:
+        agent = await db.scalar(text("SELECT user_agent FROM activity_logs WHERE action = 'create_project'"))
+    assert agent is not None and len(agent) == 500 and agent.isprintable()
+    assert agent.startswith("<script>alert(1)</script>\\x1b[2J\\x1b]0;owned\\x07\\r\\nX-Injected: 1\\x85UUU")
+    # Where it is shown (the admin's activity list): JSON, which a browser never renders as a page.
+    listed = await client.get("/api/activity", params={"action": "create_project"}, headers=admin.headers)
+    assert listed.status_code == 200
+    assert listed.headers["content-type"] == "application/json"
+    assert listed.headers["x-content-type-options"] == "nosniff"
+    assert [item["user_agent"] for item in listed.json()["items"]] == [agent]

@@ -65,3 +65,12 @@ def test_a_leak_fails_the_run_although_every_test_passed(tmp_path: Path) -> None
     assert "log hygiene: 1 leaked secret(s)" in output, output
     assert "test_leaky.py::test_prints_a_password" in output and "<DEFAULT_PASSWORD>" in output, output
     assert DEFAULT_PASSWORD not in output  # the report names the secret, never shows it
+
+
+def test_finding_7_rendered_statement_parameters_count_as_a_leak() -> None:
+    """SQLAlchemy's `[parameters: …]` in any line is a leak, reported without the values."""
+    line = "sqlalchemy.exc.DBAPIError: boom [SQL: INSERT INTO users …] [parameters: ('$argon2id$v=19$…',)]"
+    [(name, context)] = list(log_hygiene.find_leaks(line))
+    assert name == "SQL_PARAMETERS" and "argon2" not in context
+    hidden = "[SQL: INSERT INTO users …] [SQL parameters hidden due to hide_parameters=True]"
+    assert not list(log_hygiene.find_leaks(hidden))
