@@ -7,6 +7,7 @@ import tempfile
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -251,3 +252,18 @@ def trust_proxies(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-d
 
 
 pytest_plugins = ["tests.log_hygiene"]  # no password, token or key in any log line: fails the run at its end
+
+
+@pytest.fixture
+def razorpay_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Razorpay configured, its API answered by respx: every payment operation can succeed."""
+    import respx
+
+    from tests.functions.payments_support import RAZORPAY_API, use_razorpay
+
+    use_razorpay(monkeypatch)
+    with respx.mock(assert_all_called=False) as router:
+        router.route(host="127.0.0.1").pass_through()  # the local S3 server is real
+        router.post(f"{RAZORPAY_API}/orders").respond(200, json={"id": "order_RZPcheckout"})
+        router.post(url__regex=rf"{RAZORPAY_API}/payments/.+/refund").respond(200, json={"id": "rfnd_1"})
+        yield router

@@ -373,13 +373,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     local = is_local(env)
     on_vercel = _text(env, "VERCEL") is not None
     retention_chat = _text(env, "CHATBOT_RETENTION_DAYS")
-    # Mail before storage: a ConfigError names the first missing setting in the order the docs list them.
+    # The key, then mail, then storage: a ConfigError names the first missing setting in the docs' order.
+    secret_key = _secret_key(env, local)
     email_url, email_from = _email_url(env, local), _email_from(env, local)
     storage_url, storage_key_id, storage_secret = _storage(env, local)
     return Settings(
         database_url=_text(env, "DATABASE_URL"),
         database_url_unpooled=_text(env, "DATABASE_URL_UNPOOLED"),
-        secret_key=_secret_key(env, local),
+        secret_key=secret_key,
         admin_email=_text(env, "ADMIN_EMAIL"),
         admin_password=_text(env, "ADMIN_PASSWORD"),
         frontend_url=_text(env, "FRONTEND_URL"),

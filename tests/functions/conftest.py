@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-import respx
 
 from tests.functions.ai_support import AI_KEY, AI_MODEL, AI_URL
-from tests.functions.payments_support import RAZORPAY_API, use_razorpay
 from tests.support import make_plan
 
 
@@ -46,14 +44,3 @@ async def spec(client: httpx.AsyncClient) -> dict[str, Any]:
     assert response.status_code == 200
     document: dict[str, Any] = response.json()
     return document
-
-
-@pytest.fixture
-def razorpay_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[respx.MockRouter]:
-    """Razorpay configured, its API answered by respx: every payment operation can succeed."""
-    use_razorpay(monkeypatch)
-    with respx.mock(assert_all_called=False) as router:
-        router.route(host="127.0.0.1").pass_through()  # the local S3 server is real
-        router.post(f"{RAZORPAY_API}/orders").respond(200, json={"id": "order_RZPcheckout"})
-        router.post(url__regex=rf"{RAZORPAY_API}/payments/.+/refund").respond(200, json={"id": "rfnd_1"})
-        yield router

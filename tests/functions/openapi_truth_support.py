@@ -169,6 +169,33 @@ class World:
     async def alice_id(self) -> int:
         return self.alice.id
 
+    async def provider_name(self) -> str:
+        return "razorpay"
+
+    async def paid_order(self) -> int:
+        """One of Alice's orders, marked paid by hand (a manual payment: refundable without a provider)."""
+        order_id = await self.order()
+        await self.call(
+            "PATCH", "/api/orders/{id}", self.admin, json={"status": "paid"}, id=order_id, expect=200
+        )
+        return order_id
+
+    async def uploaded_file(self) -> int:
+        """A file of Alice's whose PDF is in storage (through its presigned PUT), not yet completed."""
+        from tests.functions.files_support import put, real_pdf
+
+        pdf = real_pdf()
+        body = {
+            "purpose": "synopsis",
+            "entity_id": await self.synopsis(),
+            "filename": "synopsis.pdf",
+            "content_type": "application/pdf",
+            "size_bytes": len(pdf),
+        }
+        created = (await self.call("POST", "/api/files", self.alice, json=body, expect=201)).json()
+        assert (await put(created["upload"], pdf)).status_code == 200
+        return int(created["file"]["id"])
+
     async def razorpay_order(self) -> str:
         """The Razorpay order id of one of Alice's orders, as checkout would have left it (made once)."""
         if not hasattr(self, "_razorpay_order"):

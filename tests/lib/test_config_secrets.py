@@ -10,7 +10,14 @@ from devkit.processes import PYTHON, ROOT, subprocess_env
 from lib.core.config import DEV_EMAIL_URL, DEV_SECRET_KEY, ConfigError, load_settings
 
 STRONG_KEY = "k" * 48
-MAIL = {"EMAIL_URL": "smtp://mailer:pw@mail.example.com:587", "EMAIL_FROM": "Launchpad <a@example.com>"}
+MAIL = {
+    "EMAIL_URL": "smtp://mailer:pw@mail.example.com:587",
+    "EMAIL_FROM": "Launchpad <a@example.com>",
+    # Storage is required off a local machine too; these findings are about the other settings.
+    "STORAGE_URL": "s3://docs?region=eu-west-1",
+    "STORAGE_ACCESS_KEY_ID": "AKIAEXAMPLE",
+    "STORAGE_SECRET_ACCESS_KEY": "storage-secret-value",
+}
 # Every host that is not a developer's machine, as its environment looks when SECRET_KEY is forgotten.
 NOT_LOCAL = {
     "no VERCEL_ENV (a server, a container)": {},

@@ -113,8 +113,8 @@ def test_production_fails_closed_without_storage() -> None:
     assert "shh" not in repr(settings)
 
 
-def test_outside_production_the_local_server_is_the_default() -> None:
-    settings = load_settings({})
+def test_on_a_local_machine_the_local_server_is_the_default() -> None:
+    settings = load_settings({"LAUNCHPAD_LOCAL": "1"})
     assert settings.storage.endpoint == "http://127.0.0.1:4569"
     assert settings.file_max_mb == 25
 

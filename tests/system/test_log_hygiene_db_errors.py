@@ -14,18 +14,20 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
 from sqlalchemy import event, text
 
 from api.openapi import all_endpoints
 from lib.core.db import get_engine, session
 from lib.web.openapi import openapi_path
 from tests import log_hygiene
-from tests.conftest import TABLES
+from tests.conftest import tables
 from tests.functions.openapi_truth_support import REQUIRED_SAMPLES, TARGETS, World, request_schema
+from tests.functions.payments_support import razorpay_event, razorpay_headers
 from tests.support import Account
 
 FORCED = "forced by the log-hygiene test"
-FAILING_TABLES = [t.strip() for t in TABLES.split(",") if t.strip() != "rate_limit_hits"]
+FAILING_TABLES = [t for t in tables().split(", ") if t != "rate_limit_hits"]
 # Shorter values (a status, a method) are ordinary words of any log line.
 MIN_VALUE_LENGTH = 6
 # A constant of the code (an action, a template, a status: `delete_me`, `account_deleted`) is in the
@@ -50,6 +52,21 @@ BODILESS: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ("POST", "/api/auth/logout"): ("fresh", {}),
     ("DELETE", "/api/projects/{id}"): ("alice", {"id": World.project}),
     ("POST", "/api/users/{id}/password-reset"): ("admin", {"id": World.alice_id}),
+    ("POST", "/api/files/{id}/complete"): ("alice", {"id": World.uploaded_file}),
+    ("DELETE", "/api/files/{id}"): ("alice", {"id": World.uploaded_file}),
+    ("POST", "/api/orders/{id}/checkout"): ("alice", {"id": World.order}),
+    ("POST", "/api/orders/{id}/refund"): ("admin", {"id": World.paid_order}),
+    # The provider's call: its raw, signed body (RAW below) instead of JSON.
+    ("POST", "/api/payments/{provider}/webhook"): ("", {"provider": World.provider_name}),
+}
+WEBHOOK_BODY = razorpay_event(
+    "payment.captured", order_id="order_RZPcanary", payment_id="pay_RZPcanary", amount=1
+)
+RAW: dict[tuple[str, str], tuple[bytes, dict[str, str]]] = {
+    ("POST", "/api/payments/{provider}/webhook"): (
+        WEBHOOK_BODY,
+        razorpay_headers(WEBHOOK_BODY, "evt_canary_0001"),
+    ),
 }
 
 
@@ -128,6 +145,8 @@ async def test_finding_7_no_parameter_value_in_any_log_line_on_forced_database_e
     alice: Account,
     admin: Account,
     forced_failures: None,
+    storage: dict[str, str],
+    razorpay_mode: respx.MockRouter,
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
@@ -149,8 +168,13 @@ async def test_finding_7_no_parameter_value_in_any_log_line_on_forced_database_e
             first_line, errors_before = len(log_hygiene.LINES), len(failed)
             await _switch(True)
             try:
+                content, raw_headers = RAW.get((method, path), (None, {}))
                 response = await client.request(
-                    method, path.format(**ids), json=body, headers=account.headers if account else {}
+                    method,
+                    path.format(**ids),
+                    json=body if content is None else None,
+                    content=content,
+                    headers={**(account.headers if account else {}), **raw_headers},
                 )
             finally:
                 await _switch(False)
