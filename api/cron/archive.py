@@ -30,6 +30,7 @@ class ArchiveOut(BaseModel):
     seconds: float
     chatbot: TableResult | None
     rate_limit_hits_purged: int
+    idempotency_keys_purged: int
 
 
 async def run_archive(call: Call[None, ArchiveQuery]) -> ArchiveOut:
@@ -56,8 +57,12 @@ async def run_archive(call: Call[None, ArchiveQuery]) -> ArchiveOut:
         )
         chatbot = TableResult(moved=result.moved, remaining=result.remaining)
     purged = await ratelimit.purge_expired()
+    # Late import: the key table's model only for this cron, never for a request's cold start.
+    from lib.web import idempotency
+
     return ArchiveOut(
         rate_limit_hits_purged=purged,
+        idempotency_keys_purged=await idempotency.purge_expired(),
         moved=activity.moved,
         remaining=activity.remaining,
         seconds=round(time.monotonic() - started, 3),

@@ -122,6 +122,19 @@ async def complete(db: AsyncSession, user_id: int, key: str, response: Response)
     )
 
 
+async def purge_expired() -> int:
+    """Delete the keys older than a day (the daily cron): a key replays for 24 hours only. How many went."""
+    from lib.core.db import session
+
+    async with session() as db:
+        gone = await db.execute(
+            delete(IdempotencyKey)
+            .where(IdempotencyKey.created_at < text(f"now() - interval '{KEPT}'"))
+            .returning(IdempotencyKey.key)
+        )
+        return len(gone.all())
+
+
 async def abandon(user_id: int, key: str) -> None:
     """Let the key go after a failure that came once the claim was committed (it stays in no other case)."""
     from lib.core.db import session

@@ -156,3 +156,22 @@ async def test_a_checkout_whose_provider_failed_lets_the_key_run_again(
         retried = await client.post(f"/api/orders/{order['id']}/checkout", headers=headers)
     assert_error(failed, 503, "payment_provider_unavailable")
     assert retried.status_code == 201 and retried.json()["provider_order_id"] == "order_RZPretry"
+
+
+async def test_the_daily_cron_purges_keys_older_than_a_day(
+    client: httpx.AsyncClient, alice: Account, plan_id: int
+) -> None:
+    from tests.functions.openapi_truth_support import CRON
+
+    await order_with(client, alice, plan_id, key="old")
+    await order_with(client, alice, plan_id, key="new")
+    async with session() as db:
+        await db.execute(
+            update(IdempotencyKey)
+            .where(IdempotencyKey.key == "old")
+            .values(created_at=func.now() - func.make_interval(0, 0, 0, 0, 25))
+        )
+    body = (await client.get("/api/cron/archive", headers=CRON)).json()
+    assert body["idempotency_keys_purged"] == 1
+    async with session() as db:
+        assert list(await db.scalars(select(IdempotencyKey.key))) == ["new"]
