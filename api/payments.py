@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import select
 
 from lib.models.orders import Order
-from lib.payments.providers import BadSignature, ProviderEvent, named
+from lib.payments.providers import BadSignature, named
 from lib.rules import payments
 from lib.rules.ownership import not_found
 from lib.schemas.orders import OrderOut, RazorpayVerifyIn, WebhookOut
@@ -51,21 +51,12 @@ async def verify_razorpay(call: Call[RazorpayVerifyIn, None]) -> OrderOut:
     order = await call.db.scalar(statement)
     if order is None:
         raise not_found(Order, body.razorpay_order_id)
-    event = ProviderEvent(
-        event_id=f"verify:{body.razorpay_payment_id}",
-        event_type="checkout.verified",
-        kind="other",
-        provider_order_id=body.razorpay_order_id,
-        provider_payment_id=body.razorpay_payment_id,
-        amount_cents=None,
-        currency=None,
-    )
     call.report(entity_id=order.id, provider="razorpay")
-    if await payments.record(call.db, "razorpay", event) is not None:
-        values = {"provider_payment_id": body.razorpay_payment_id}
-        moved = await payments.move(call.db, order.id, "paid", values, send_mail=call.send_after_commit)
-        if moved is not None:
-            return OrderOut.model_validate(moved)
+    moved = await payments.apply_verified(
+        call.db, order, body.razorpay_order_id, body.razorpay_payment_id, send_mail=call.send_after_commit
+    )
+    if moved is not None:
+        return OrderOut.model_validate(moved)
     await call.db.refresh(order)
     return OrderOut.model_validate(order)
 

@@ -124,3 +124,34 @@ async def apply(
     )
     await write_notifying(db, change, PaymentEvent, told, actor_id=None, send_mail=send_mail)
     return outcome
+
+
+async def apply_verified(
+    db: AsyncSession,
+    order: Order,
+    provider_order_id: str,
+    payment_id: str,
+    *,
+    send_mail: Callable[[int], None] = unsent,
+) -> Order | None:
+    """Razorpay Checkout's verified payment: recorded once (as `verify:<payment id>`), then the order
+    paid unless the webhook was first; the order as moved, or None when nothing changed."""
+    event = ProviderEvent(
+        event_id=f"verify:{payment_id}",
+        event_type="checkout.verified",
+        kind="paid",
+        provider_order_id=provider_order_id,
+        provider_payment_id=payment_id,
+        amount_cents=None,  # the signature vouches for the Razorpay order, made for this order's amount
+        currency=None,
+    )
+    recorded = await record(db, "razorpay", event)
+    if recorded is None:
+        return None
+    moved = await move(db, order.id, "paid", {"provider_payment_id": payment_id}, send_mail=send_mail)
+    await db.execute(
+        update(PaymentEvent)
+        .where(PaymentEvent.id == recorded)
+        .values(outcome="applied" if moved else "ignored", order_id=order.id)
+    )
+    return moved

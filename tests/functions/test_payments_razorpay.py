@@ -200,6 +200,8 @@ async def test_checkout_verification_marks_paid_and_a_bad_signature_does_not(
     again = await client.post("/api/payments/razorpay/verify", json=body, headers=alice.headers)
     assert again.status_code == 200 and again.json()["status"] == "paid"
     assert len(await notifications("order_status")) == 1
+    [event] = await events()
+    assert (event.event_id, event.outcome, event.order_id) == (f"verify:{PAYMENT}", "applied", order["id"])
 
 
 async def test_verification_racing_the_webhook_pays_once(
@@ -220,7 +222,7 @@ async def test_verification_racing_the_webhook_pays_once(
     assert (await order_row(order["id"])).status == "paid"
     assert len(await notifications("order_status")) == 1
     applied = [e for e in await events() if e.outcome == "applied"]
-    assert len(applied) <= 1  # the verification's own record stays `ignored`; at most one webhook applied
+    assert len(applied) == 1 and applied[0].order_id == order["id"]  # the verification or one webhook
 
 
 async def test_refund_round_trip(
