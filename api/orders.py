@@ -80,21 +80,14 @@ async def checkout(call: Call[None, None]) -> CheckoutOut:
     provider = current()
     if provider is None:
         raise PaymentsNotConfigured()
+    if order.payment_provider == provider.name and order.provider_order_id:
+        reused = provider.reuse_checkout(order.provider_order_id, order.amount_cents, order.currency)
+        if reused is not None:
+            return CheckoutOut.model_validate(reused.client)
     plan = await call.db.get(Plan, order.plan_id)
     facts = OrderFacts(
         order.id, order.amount_cents, order.currency, plan.name if plan else f"Order {order.id}"
     )
-    if provider.name == "razorpay" and order.payment_provider == "razorpay" and order.provider_order_id:
-        # A Razorpay order stays payable: a second checkout reuses it, so one payment matches one order.
-        existing = order.provider_order_id
-        return CheckoutOut(
-            provider="razorpay",
-            provider_order_id=existing,
-            key_id=getattr(provider, "key_id", None),
-            amount_cents=order.amount_cents,
-            currency=order.currency,
-            checkout_url=None,
-        )
     await release(call.db)
     started = await provider.create_checkout(facts)
     kept = await call.db.scalar(
@@ -106,14 +99,7 @@ async def checkout(call: Call[None, None]) -> CheckoutOut:
     if kept is None:
         raise Conflict(f"Order {order.id} changed while the payment was being set up; reload it")
     call.report(provider=provider.name)
-    fields = {
-        "provider_order_id": None,
-        "key_id": None,
-        "amount_cents": None,
-        "currency": None,
-        "checkout_url": None,
-    }
-    return CheckoutOut.model_validate({**fields, **started.client})
+    return CheckoutOut.model_validate(started.client)
 
 
 async def refund(call: Call[None, None]) -> OrderOut:

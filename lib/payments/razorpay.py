@@ -48,17 +48,21 @@ class Razorpay:
         async with provider_call("Razorpay") as http:
             response = await http.post(f"{API}/orders", json=body, auth=(self.key_id, self._key_secret))
         answer = check_answer("Razorpay", response)
-        provider_order_id = str(answer["id"])
-        return Checkout(
-            provider_order_id,
-            {
-                "provider": "razorpay",
-                "provider_order_id": provider_order_id,
-                "key_id": self.key_id,
-                "amount_cents": order.amount_cents,
-                "currency": order.currency,
-            },
-        )
+        return self._checkout(str(answer["id"]), order.amount_cents, order.currency)
+
+    def reuse_checkout(self, provider_order_id: str, amount_cents: int, currency: str) -> Checkout:
+        """A Razorpay order stays payable: a second checkout reuses it, so one payment matches one order."""
+        return self._checkout(provider_order_id, amount_cents, currency)
+
+    def _checkout(self, provider_order_id: str, amount_cents: int, currency: str) -> Checkout:
+        client = {
+            "provider": "razorpay",
+            "provider_order_id": provider_order_id,
+            "key_id": self.key_id,
+            "amount_cents": amount_cents,
+            "currency": currency,
+        }
+        return Checkout(provider_order_id, client)
 
     def checkout_signature_matches(self, order_id: str, payment_id: str, signature: str) -> bool:
         """Checkout's `razorpay_signature`: HMAC-SHA256 of `order_id|payment_id` under the key secret."""

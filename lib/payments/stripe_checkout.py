@@ -60,6 +60,10 @@ class StripeCheckout:
         answer = check_answer("Stripe", response)
         return Checkout(str(answer["id"]), {"provider": "stripe", "checkout_url": str(answer["url"])})
 
+    def reuse_checkout(self, provider_order_id: str, amount_cents: int, currency: str) -> None:
+        """A Checkout Session expires: every checkout opens a new one (any of them pays the order)."""
+        return None
+
     def parse_webhook(self, raw: bytes, headers: dict[str, str]) -> ProviderEvent:
         # Late import: the stripe library costs 200-280 ms; only Stripe's webhook pays for it.
         import stripe

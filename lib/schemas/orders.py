@@ -42,11 +42,11 @@ class CheckoutOut(Output):
     """What the client needs to pay: Razorpay Checkout's options or Stripe's hosted page (the rest null)."""
 
     provider: Literal["razorpay", "stripe"]
-    provider_order_id: str | None = Field(description="Razorpay: the `order_id` for Checkout")
-    key_id: str | None = Field(description="Razorpay: the public key for Checkout")
-    amount_cents: int | None = Field(description="Razorpay: the amount in the smallest unit")
-    currency: str | None = Field(description="Razorpay: ISO 4217")
-    checkout_url: str | None = Field(description="Stripe: the Checkout page to send the buyer to")
+    provider_order_id: str | None = Field(None, description="Razorpay: the `order_id` for Checkout")
+    key_id: str | None = Field(None, description="Razorpay: the public key for Checkout")
+    amount_cents: int | None = Field(None, description="Razorpay: the amount in the smallest unit")
+    currency: str | None = Field(None, description="Razorpay: ISO 4217")
+    checkout_url: str | None = Field(None, description="Stripe: the Checkout page to send the buyer to")
 
 
 class RazorpayVerifyIn(Input):
