@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from lib.core.config import Settings, get_settings
 from lib.core.db_events import (
     SINGLE_WRITE,
+    install_fresh_plans_after_schema_change,
     install_idle_ping,
     install_single_write_guard,
     install_slow_query_log,
+    is_stale_statement,
 )
 from lib.core.db_url import database_target
 from lib.core.errors import ServiceUnavailable
@@ -45,6 +47,8 @@ def create_engine_for(settings: Settings, url: str | None = None) -> AsyncEngine
     install_idle_ping(engine, settings.db_idle_ping_seconds)
     install_slow_query_log(engine, settings.slow_query_ms)
     install_single_write_guard(engine)
+    if target.pooler == "prepared":
+        install_fresh_plans_after_schema_change(engine)
     _forces_transactions[engine] = target.forces_transactions
     return engine
 
@@ -125,16 +129,10 @@ def replayable_after(error: BaseException, db: AsyncSession) -> bool:
     A schema change (a migration while functions are warm) invalidates the plans asyncpg keeps for
     its cached statements. Outside a transaction asyncpg re-prepares by itself; inside one the
     statement fails ("cached statement plan is invalid") and the transaction is lost, though the
-    cache is then cleared. Rolled back and never released, the work can simply run again.
+    cache is then cleared (behind PgBouncer the statements also get new texts: db_events). Rolled
+    back and never released, the work can simply run again.
     """
-    if db.info.get(RELEASED):
-        return False
-    cause: BaseException | None = error
-    while cause is not None:
-        if type(cause).__name__ == "InvalidCachedStatementError":
-            return True
-        cause = cause.__cause__ or getattr(cause, "orig", None)
-    return False
+    return not db.info.get(RELEASED) and is_stale_statement(error)
 
 
 def violated_constraint(error: exc.IntegrityError) -> str | None:

@@ -1,4 +1,4 @@
-"""Engine events: the idle-aware liveness ping, the slow-query log, the single-write guard."""
+"""Engine events: the idle-aware liveness ping, the slow-query log, the single-write guard, fresh plans."""
 
 from __future__ import annotations
 
@@ -109,3 +109,40 @@ def _allow_one_write(session: Session, transaction: Any, connection: Any) -> Non
     # hash a password first, and must not hold a pooled connection meanwhile).
     if session.info.get(SINGLE_WRITE):
         connection.info[WRITES_LEFT] = 1
+
+
+def is_stale_statement(error: BaseException | None) -> bool:
+    """Whether `error` (or what caused it) is asyncpg's stale cached plan after a schema change."""
+    while error is not None:
+        if type(error).__name__ == "InvalidCachedStatementError":
+            return True
+        error = error.__cause__ or getattr(error, "orig", None)
+    return False
+
+
+def install_fresh_plans_after_schema_change(engine: AsyncEngine) -> None:
+    """Behind PgBouncer with prepared statements, give every statement a new text after a stale plan.
+
+    PgBouncer prepares each distinct statement text once per server connection, under its own name,
+    and hands that server statement to every client that prepares the same text. After a migration
+    changes a result type, PostgreSQL refuses that statement for good ("cached plan must not change
+    result type"), so a client that re-prepares the same text gets the same stale statement until
+    PgBouncer replaces the server connection. A comment carrying a generation number makes the text
+    new: the first stale statement moves this process to the next generation, and the unit of work
+    that failed on it (replayed once by the runner) prepares fresh statements on every server.
+    """
+    generation = [0]
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _next_generation(context: Any) -> None:
+        if is_stale_statement(context.original_exception):
+            generation[0] += 1
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute", retval=True)
+    def _mark(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> tuple[str, Any]:
+        if generation[0]:
+            # Installed last, so the other listeners (the single-write guard) see the plain text.
+            statement = f"/* plans {generation[0]} */ {statement}"
+        return statement, params

@@ -4,7 +4,9 @@ A migration that changes a column's type invalidates the plans asyncpg caches fo
 statements ("cached plan must not change result type"). asyncpg re-prepares by itself outside a
 transaction; inside one the statement fails and the transaction is lost, and the runner then runs
 the unit of work once more (nothing of it was committed). Behind a legacy pooler nothing is cached.
-Behind PgBouncer with prepared statements (Neon's pooler) this is not enough: see the xfail below.
+Behind PgBouncer with prepared statements (Neon's pooler) the stale plan is PgBouncer's own server
+statement, shared by every client that prepares the same text: there the first stale statement
+gives every statement of the process a new text, so the replay prepares fresh ones.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import os
 
 import asyncpg
 import httpx
-import pytest
 from sqlalchemy import func, select
 
 from lib.core.db import session
@@ -29,24 +30,8 @@ async def _alter_status(direct_url: str, column_type: str) -> None:
         await connection.close()
 
 
-@pytest.fixture
-def known_limit_behind_prepared_pooler(request: pytest.FixtureRequest, database_url: str) -> None:
-    """Behind PgBouncer with prepared statements the replay is not enough (strict: a fix shows up)."""
-    if os.environ.get("DB_POOLER") == "prepared":  # set by the database_url fixture for the pooled run
-        request.node.add_marker(
-            pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "the stale plan lives in PgBouncer's own server-side statement on each server "
-                    "connection, so the replay fails too until PgBouncer replaces those connections: "
-                    "migrate by expand/contract (docs/DEPLOYMENT.md, section 6)"
-                ),
-            )
-        )
-
-
 async def test_requests_after_a_column_type_change_all_succeed(
-    client: httpx.AsyncClient, alice: Account, database_url: str, known_limit_behind_prepared_pooler: None
+    client: httpx.AsyncClient, alice: Account, database_url: str
 ) -> None:
     direct = os.environ.get("DATABASE_URL_UNPOOLED") or database_url
     project_id = await make_project(client, alice)
