@@ -34,7 +34,9 @@ def config_text(mode: str, *, server_host: str, server_port: int, port: int, wor
         "[databases]\n"
         f"* = host={server_host} port={server_port}\n"
         "[pgbouncer]\n"
-        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+        # Loopback TCP (the suites) and a unix socket in the workdir (the benchmarks, so that the
+        # pooled path crosses the same kind of socket as the direct one it is compared with).
+        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir = {workdir}\n"
         f"auth_type = trust\nauth_file = {workdir / 'users.txt'}\n"
         f"admin_users = {user}\n"  # the admin console (SHOW VERSION, SHOW CONFIG, SHOW POOLS)
         f"logfile = {workdir / 'pgbouncer.log'}\n"
@@ -89,6 +91,7 @@ class PgBouncer:
             owner = Path(socket_dir).stat().st_uid if socket_dir.startswith("/") else 65534
             command += ["-u", pwd.getpwuid(owner).pw_name]
             os.chmod(self.workdir, 0o755)
+            os.chown(self.workdir, owner, -1)  # PgBouncer creates its unix socket there
             for path in self.workdir.iterdir():
                 os.chmod(path, 0o644)
             os.chown(log, owner, -1)
@@ -120,6 +123,10 @@ class PgBouncer:
 
     def url(self, database: str) -> str:
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def socket_url(self, database: str) -> str:
+        """The pooled URL of a database over PgBouncer's unix socket (`.s.PGSQL.<port>` in the workdir)."""
+        return f"postgresql://{self.user}@/{database}?host={self.workdir}&port={self.port}"
 
     def admin(self, command: str) -> list[dict[str, str | None]]:
         """One command on the admin console (database `pgbouncer`, simple query protocol only)."""
