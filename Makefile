@@ -22,11 +22,11 @@ dev: $(PTH)
 	$(PY) scripts/dev.py
 
 # The suite runs direct, then with every function behind a transaction-mode PgBouncer as Neon runs
-# it (>= 1.21, max_prepared_statements = 1000; DB_POOLER=prepared), then the pooler, round-trip,
+# it (>= 1.21, max_prepared_statements = 1000; DB_POOLER=prepared), then the pooler, round-trip, schema-change,
 # concurrency and fault tests behind an older pooler (max_prepared_statements = 0; DB_POOLER=legacy).
 # PgBouncer: an installed one if >= 1.21, else built once from Debian trixie's source into
 # .data/pgbouncer/ (devkit/pgbouncer_build.py); where it cannot be, its tests skip (fail in CI).
-LEGACY_POOLER_TESTS := tests/system/test_pooler.py tests/system/test_round_trips.py \
+LEGACY_POOLER_TESTS := tests/system/test_pooler.py tests/system/test_round_trips.py tests/system/test_schema_change.py \
 	tests/system/test_concurrency.py tests/system/test_concurrency_limits.py $(wildcard tests/system/test_faults_*.py)
 test: $(PTH)
 	@test -x node_modules/.bin/vercel || npm ci --no-audit --no-fund
