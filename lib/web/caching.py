@@ -17,15 +17,17 @@ from starlette.responses import Response
 # 60 s, then serves it stale for up to 10 more minutes while one request refreshes it in the background.
 PUBLIC = "public, max-age=0, s-maxage=60, stale-while-revalidate=600"
 PRIVATE = "private, no-store"
-# The public answer is the anonymous one. Vercel's CDN keys a cached response on the request, and a
-# response carrying `Vary` on the request headers it names ("You need user-specific content without
-# the Vary header" is where its docs say the CDN cache does not fit: https://vercel.com/docs/caching/cdn-cache);
-# RFC 9111 section 3.5 also lets a shared cache reuse a `public`/`s-maxage` response for a request
-# with Authorization. `Vary: Authorization` keeps an admin's request (who sees inactive items) from
-# being answered with the anonymous copy: it never matches the stored variant, so it reaches the
-# function, whose answer to it is private, no-store and never stored. Only the anonymous variant is
-# ever cached, one per URL. Vary names no Cookie: the API reads no cookie, and Vercel's CDN stores no
-# response that varies on it (https://vercel.com/changelog/vary-cookie-responses-no-longer-cached).
+# The public answer is the anonymous one, and an admin's differs (inactive items). RFC 9111 section 3.5
+# lets a shared cache reuse a `public`/`s-maxage` response for a request with Authorization, and a
+# cache picks a stored response only for requests whose `Vary` headers match (section 4.1); Vercel's
+# CDN honours Vary (https://vercel.com/docs/caching/cdn-cache: the CDN cache is no fit for "user-specific
+# content without the Vary header"), and requests with Authorization have been seen to BYPASS it
+# (https://github.com/vercel/vercel/discussions/7713), which Vary makes a guarantee instead of an
+# observation: a request with a token never matches the stored anonymous variant, reaches the
+# function, and gets private, no-store, never stored. So one variant per URL is cached. Vary names no
+# Cookie: the API reads none, and Vercel's CDN stores no response varying on it
+# (https://vercel.com/changelog/vary-cookie-responses-no-longer-cached). A function's Cache-Control
+# overrides vercel.json's `private, no-store` for the same path (the same CDN cache page).
 VARY = "Authorization"
 
 # One member of If-None-Match (RFC 9110 section 13.1.2): `*` or an entity-tag, optionally weak
