@@ -164,3 +164,26 @@ def test_none_match_follows_rfc_9110() -> None:
     assert caching.none_match(f'"a,b", {tag}', tag)  # a comma inside a tag is no separator
     assert not caching.none_match('"a,b"', '"a"')
     assert not caching.none_match("", tag) and not caching.none_match("**", tag)
+
+
+async def test_the_openapi_document_lists_the_304_of_exactly_the_cached_gets(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/api/openapi.json")).json()
+    cached = {
+        "/api/plans",
+        "/api/plans/{id}",
+        "/api/services",
+        "/api/services/{id}",
+        "/api/openapi.json",
+        "/api/docs",
+    }
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            is_cached = method == "get" and path in cached
+            assert ("304" in operation["responses"]) is is_cached, (method, path)
+            headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+            assert ("If-None-Match" in headers) is is_cached, (method, path)
+            if is_cached:
+                assert set(operation["responses"]["200"]["headers"]) == {"ETag", "Cache-Control", "Vary"}
+                assert "content" not in operation["responses"]["304"]
