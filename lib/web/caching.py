@@ -95,7 +95,8 @@ def cdn_cached(handler: Handler) -> Handler:
         result = await handler(call)
         if isinstance(result, BaseModel):
             return cacheable(call.request, result.model_dump_json().encode(), "application/json")
-        assert isinstance(result, Response) and result.media_type is not None
+        if not isinstance(result, Response) or result.media_type is None:
+            raise TypeError(f"{handler.__name__}: a CDN-cached handler returns a model or a typed Response")
         kept = {
             name: value
             for name, value in result.headers.items()
