@@ -7,7 +7,9 @@ from typing import Any
 import httpx
 import pytest
 
+from lib.schemas.plans import PlanQuery
 from lib.web import caching
+from lib.web.endpoints import Call, get
 from tests.functions.plans_support import create_plan
 from tests.functions.services_support import create_service
 
@@ -187,3 +189,15 @@ async def test_the_openapi_document_lists_the_304_of_exactly_the_cached_gets(
             if is_cached:
                 assert set(operation["responses"]["200"]["headers"]) == {"ETag", "Cache-Control", "Vary"}
                 assert "content" not in operation["responses"]["304"]
+
+
+def test_a_cdn_cached_handler_keeps_its_route_rows_input_models() -> None:
+    """This module's annotations are strings (`from __future__ import annotations`), as a handler's may be:
+    they name this module's imports, which the wrapper (defined in lib/web/caching.py) does not have."""
+
+    async def list_things(call: Call[None, PlanQuery]) -> None:
+        return None
+
+    endpoint = get("/api/things", caching.cdn_cached(list_things), auth="optional")
+    assert (endpoint.body, endpoint.query, endpoint.action) == (None, PlanQuery, "list_things")
+    assert caching.is_cdn_cached(endpoint.handler) and not caching.is_cdn_cached(list_things)
