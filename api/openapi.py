@@ -8,6 +8,7 @@ from pathlib import Path
 from starlette.responses import HTMLResponse, Response
 
 from lib.web.app import create_app, lambda_handler
+from lib.web.caching import cdn_cached
 from lib.web.endpoints import Call, Endpoint, get
 from lib.web.functions import function_files, load_function
 from lib.web.openapi import build_document
@@ -28,6 +29,7 @@ def document() -> bytes:
     return json.dumps(build_document(list(all_endpoints())), separators=(",", ":")).encode()
 
 
+@cdn_cached
 async def openapi_json(call: Call[None, None]) -> Response:
     return Response(document(), media_type="application/json")
 
@@ -74,6 +76,7 @@ CSP = "; ".join(
 PAGE_HEADERS = {"content-security-policy": CSP}
 
 
+@cdn_cached
 async def docs(call: Call[None, None]) -> HTMLResponse:
     return HTMLResponse(PAGE, headers=PAGE_HEADERS)
 

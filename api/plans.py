@@ -5,13 +5,16 @@ from lib.rules import catalogue
 from lib.schemas.common import Page
 from lib.schemas.plans import PlanCreate, PlanOut, PlanQuery, PlanUpdate
 from lib.web.app import create_app, lambda_handler
+from lib.web.caching import cdn_cached
 from lib.web.endpoints import Call, get, patch, post
 
 
+@cdn_cached
 async def list_plans(call: Call[None, PlanQuery]) -> Page[PlanOut]:
     return await catalogue.list_items(call, Plan, PlanOut)
 
 
+@cdn_cached
 async def get_plan(call: Call[None, None]) -> PlanOut:
     return await catalogue.get_item(call, Plan, PlanOut)
 

@@ -21,13 +21,16 @@ from lib.schemas.services import (
     UserServiceOut,
 )
 from lib.web.app import create_app, lambda_handler
+from lib.web.caching import cdn_cached
 from lib.web.endpoints import Call, get, patch, post
 
 
+@cdn_cached
 async def list_services(call: Call[None, ServiceQuery]) -> Page[ServiceOut]:
     return await catalogue.list_items(call, Service, ServiceOut)
 
 
+@cdn_cached
 async def get_service(call: Call[None, None]) -> ServiceOut:
     return await catalogue.get_item(call, Service, ServiceOut)
 

@@ -10,6 +10,7 @@ from pydantic.json_schema import models_json_schema
 
 from lib.core.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized
 from lib.core.limits import MAX_DB_ID
+from lib.web import caching
 from lib.web.endpoints import Endpoint
 
 REF = "#/components/schemas/{model}"
@@ -35,6 +36,7 @@ STATUS_TEXT = {
     200: "OK",
     201: "Created",
     204: "No Content",
+    304: "Not modified",
     400: "Bad request",
     401: "Unauthorized",
     403: "Forbidden",
@@ -113,6 +115,27 @@ IDEMPOTENCY_KEY = {
     ),
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
 }
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": (
+        "ETags of copies the client holds: a match (weak comparison, `*` included) answers `304` with no "
+        "body. Only requests without `Authorization` get ETags and `304`s."
+    ),
+    "schema": {"type": "string"},
+}
+CDN_HEADERS = {
+    "ETag": {
+        "description": "A strong ETag of the body (anonymous requests only)",
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {
+        "description": f"`{caching.PUBLIC}` without `Authorization`; `{caching.PRIVATE}` with it",
+        "schema": {"type": "string"},
+    },
+    "Vary": {"description": f"`{caching.VARY}` (anonymous requests only)", "schema": {"type": "string"}},
+}
 
 
 def build_document(
@@ -132,13 +155,15 @@ def build_document(
 
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
+        cdn_cached = caching.is_cdn_cached(endpoint.handler)
         operation: dict[str, Any] = {
             "operationId": endpoint.handler.__name__,
             "summary": endpoint.summary or endpoint.handler.__name__.replace("_", " "),
             "tags": [endpoint.path.split("/")[2]],
             "parameters": _path_parameters(endpoint.path)
             + _query_parameters(endpoint.query)
-            + ([IDEMPOTENCY_KEY] if endpoint.idempotent else []),
+            + ([IDEMPOTENCY_KEY] if endpoint.idempotent else [])
+            + ([IF_NONE_MATCH] if cdn_cached else []),
             "responses": {},
         }
         if endpoint.auth in {"user", "admin"}:
@@ -166,6 +191,9 @@ def build_document(
                 schema = {}
             success["content"] = {endpoint.media_type: {"schema": schema}}
         operation["responses"][str(endpoint.status)] = success
+        if cdn_cached:
+            success["headers"] = CDN_HEADERS
+            operation["responses"]["304"] = {"description": STATUS_TEXT[304], "headers": CDN_HEADERS}
         for status in sorted(_error_statuses(endpoint)):
             response: dict[str, Any] = {
                 "description": STATUS_TEXT.get(status, "Error"),

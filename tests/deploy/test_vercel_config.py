@@ -156,6 +156,8 @@ def test_security_headers_on_every_api_path(report: dict[str, Any]) -> None:
     config = json.loads((ROOT / "vercel.json").read_text())
     api_block = next(block for block in config["headers"] if block["source"] == "/api/(.*)")
     assert {"key": "X-Content-Type-Options", "value": "nosniff"} in api_block["headers"]
+    # What a path answers unless its function says otherwise (the catalogue's public GETs do).
+    assert {"key": "Cache-Control", "value": "private, no-store"} in api_block["headers"]
     for path, resolved in report["resolved"].items():
         headers = resolved["headers"]
         if path.startswith("/api/"):

@@ -163,3 +163,28 @@ async def test_a_ping_after_idle_costs_one_round_trip(counted_pinging_server, cl
         trips, statements = measure(proxy, lambda: http.get(f"/api/projects/{project['id']}"))
     assert trips == 3, statements  # the ping (SELECT 1, simple protocol), the user, the project
     assert statements == ["SELECT 1"]
+
+
+async def test_an_anonymous_catalogue_read_and_its_304_cost_one_round_trip(counted_server, client) -> None:
+    """The CDN-cacheable answer adds no query: its ETag is a hash of the body, not a database lookup."""
+    base, proxy = counted_server
+    admin = await create_account("wire-admin@example.com", "Admin", admin=True)
+    with httpx.Client(base_url=base, timeout=10) as http:
+        plan = http.post(
+            "/api/plans", json={"name": "Wire", "price_cents": 100}, headers=admin.headers
+        ).json()
+        etag = http.get(f"/api/plans/{plan['id']}").headers["etag"]
+        trips = {
+            "list": measure(proxy, lambda: http.get("/api/plans")),
+            "get": measure(proxy, lambda: http.get(f"/api/plans/{plan['id']}")),
+            "304": measure(
+                proxy, lambda: http.get(f"/api/plans/{plan['id']}", headers={"If-None-Match": etag})
+            ),
+            "docs": measure(proxy, lambda: http.get("/api/openapi.json")),
+        }
+    assert {kind: count for kind, (count, _) in trips.items()} == {
+        "list": 1,
+        "get": 1,
+        "304": 1,
+        "docs": 0,
+    }, trips
