@@ -78,6 +78,7 @@ def run_child(
         "import_ms": (out["imported"] - out["started"]) * 1000,
         "request_ms": (out["done"] - out["imported"]) * 1000,
         "status": out["status"],
+        "rss_mib": out["rss_kib"] / 1024,
     }
     return timings, process.stderr
 
@@ -155,7 +156,7 @@ def main() -> int:
     def describe(runs: list[dict[str, Any]]) -> dict[str, Any]:
         return {
             key: summary((r[key] for r in runs), 1)
-            for key in ("total_ms", "interpreter_ms", "import_ms", "request_ms")
+            for key in ("total_ms", "interpreter_ms", "import_ms", "request_ms", "rss_mib")
         } | {"statuses": sorted({r["status"] for r in runs})}
 
     main_table = {name: describe(runs) for name, runs in samples.items()}
