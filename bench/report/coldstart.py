@@ -157,6 +157,7 @@ def section_coldstart(r: Report, c: dict[str, Any], command: str) -> None:
             "spawn → response",
             "imports",
             "first request",
+            "CPU ms",
             RSS_HEADER,
             "vs floor",
             "status",

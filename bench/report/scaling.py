@@ -82,11 +82,15 @@ def section_scaling(r: Report, s: dict[str, Any], command: str) -> None:
     ok, detail = at_most(worst_value, target, f" for the steepest, `{worst}`")
     detail = f"{len(ratios) - len(over)}/{len(ratios)} within; " + detail
     if over:
-        why = (
-            "over: "
-            + ", ".join(f"`{n}` {v:.2f}×" for v, n in over)
-            + (" (per-round ratio of the p50s; §7 has each scale's p50 and the rows answered)")
-        )
+        parts = []
+        for v, n in over:
+            rows = s["table"][n]["scales"]
+            few, full = rows[smallest]["rows"], rows[largest]["rows"]
+            parts.append(
+                f"`{n}` {v:.2f}×"
+                + (f" (its smallest set's page has {few} rows, the largest's {full})" if few < full else "")
+            )
+        why = "over: " + ", ".join(parts) + "; per-round ratios of the p50s, each scale's p50 in §7"
     else:
         why = (
             f"every list's p50 stays within {target:g}× while the data grows "
