@@ -68,7 +68,8 @@ clean:
 
 # `make bench` (BENCHMARKS.md): its own venv (bench/.venv: requirements.txt plus bench/requirements.txt,
 # rebuilt from scratch when either changes, so no dev-only package skews the cold starts), its own embedded
-# PostgreSQL (.data/bench-pg), data generated once, every measurement, then BENCHMARKS.md.
+# PostgreSQL (.data/bench-pg), data generated once, every measurement, then BENCHMARKS.md. bench/scaling.py
+# also generates the data at 1/100 and 1/10 once, into databases of their own on the same server.
 # `make bench BENCH_QUICK=1` runs on 1/20 of the data (bench/results/BENCHMARKS-quick.md).
 BENCH_VENV := bench/.venv
 BENCH_STAMP := $(BENCH_VENV)/.installed-$(shell cat requirements.txt bench/requirements.txt | cksum | cut -d' ' -f1)

@@ -4,9 +4,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from lib.models.orders import Order
 from lib.payments.providers import BadSignature, named
-from lib.rules import payments
 from lib.rules.ownership import not_found
 from lib.schemas.orders import OrderOut, RazorpayVerifyIn, WebhookOut
 from lib.web.app import create_app, lambda_handler
@@ -24,6 +22,11 @@ async def webhook(call: Call[None, None]) -> WebhookOut:
         raise BadSignature("The event is larger than any provider sends")
     headers = {name.lower(): value for name, value in call.request.headers.items()}
     event = provider.parse_webhook(raw, headers)
+    # Late import, once the event is the provider's: applying it (the order and payment-event models,
+    # notices, notifications and their mail) costs ~45 ms of a cold start (`python -X importtime`), which a
+    # forged, oversized or misrouted request never pays.
+    from lib.rules import payments
+
     outcome = await payments.apply(call.db, provider.name, event, send_mail=call.send_after_commit)
     if outcome is None:
         call.recorded = False  # a redelivery: nothing changed, the first delivery's row stands
@@ -34,7 +37,9 @@ async def webhook(call: Call[None, None]) -> WebhookOut:
 
 async def verify_razorpay(call: Call[RazorpayVerifyIn, None]) -> OrderOut:
     """Razorpay Checkout's success handler: the signature proves the payment; racing the webhook, one wins."""
+    from lib.models.orders import Order
     from lib.payments.razorpay import Razorpay
+    from lib.rules import payments
 
     provider: Any = named("razorpay")
     assert isinstance(provider, Razorpay)

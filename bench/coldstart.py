@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import pstats
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -65,10 +66,12 @@ def run_child(
     argv: list[str], env: dict[str, str], extra_args: list[str] | None = None
 ) -> tuple[dict[str, Any], str]:
     """Spawn one cold process; return its timings (ms, from spawn) and its stderr."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     spawned = time.time()
     process = subprocess.run(
         [PYTHON, *(extra_args or []), CHILD, *argv], env=env, cwd=ROOT, capture_output=True, text=True
     )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if process.returncode != 0 or not process.stdout.strip():
         raise RuntimeError(f"cold start of {argv[:2]} failed: {process.stderr[-2000:]}")
     out = json.loads(process.stdout.strip().splitlines()[-1])
@@ -78,6 +81,10 @@ def run_child(
         "import_ms": (out["imported"] - out["started"]) * 1000,
         "request_ms": (out["done"] - out["imported"]) * 1000,
         "status": out["status"],
+        "rss_mib": out["rss_kib"] / 1024,
+        # The child's own CPU (user + system; children run one at a time): less swayed than the wall
+        # time by the other processes of a shared machine.
+        "cpu_ms": (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000,
     }
     return timings, process.stderr
 
@@ -155,7 +162,7 @@ def main() -> int:
     def describe(runs: list[dict[str, Any]]) -> dict[str, Any]:
         return {
             key: summary((r[key] for r in runs), 1)
-            for key in ("total_ms", "interpreter_ms", "import_ms", "request_ms")
+            for key in ("total_ms", "interpreter_ms", "import_ms", "request_ms", "rss_mib", "cpu_ms")
         } | {"statuses": sorted({r["status"] for r in runs})}
 
     main_table = {name: describe(runs) for name, runs in samples.items()}

@@ -24,6 +24,19 @@ def load(target: str) -> Any:
     return importlib.import_module(target)
 
 
+def rss_kib() -> int:
+    """This process's resident set now, in KiB (Linux's /proc; else the peak from getrusage)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+
+
 async def serve_one(module: Any, method: str, url: str, token: str | None) -> tuple[int, int]:
     from bench.asgi import call
 
@@ -50,11 +63,21 @@ def main() -> int:
         imported = time.time()
         status, size = asyncio.run(serve_one(module, method, url, token))
     done = time.time()
+    rss = rss_kib()  # after the first response: what the function holds once warm (read outside the timing)
     if profile_path:
         profiler.disable()
         profiler.dump_stats(profile_path)
     print(
-        json.dumps({"started": STARTED, "imported": imported, "done": done, "status": status, "bytes": size})
+        json.dumps(
+            {
+                "started": STARTED,
+                "imported": imported,
+                "done": done,
+                "status": status,
+                "bytes": size,
+                "rss_kib": rss,
+            }
+        )
     )
     sys.stdout.flush()
     os._exit(0)  # the response is out; skip interpreter teardown like a frozen Lambda would

@@ -40,11 +40,16 @@ def quick() -> bool:
 
 
 def scale() -> float:
+    """The main data set's fraction of the full volume."""
     return 0.05 if quick() else 1.0
 
 
-def db_name() -> str:
-    return "bench_quick" if quick() else "bench"
+def db_name(factor: float | None = None) -> str:
+    """The bench database holding the data set at `factor` (default: the main one, at `scale()`)."""
+    if factor is None or factor == scale():
+        return "bench_quick" if quick() else "bench"
+    # Smaller sets of bench/scaling.py: one database each on the same server, named by their scale.
+    return "bench_scale_" + f"{factor:g}".replace(".", "_").replace("-", "_")
 
 
 def reps(full: int, fast: int) -> int:

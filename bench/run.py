@@ -32,7 +32,16 @@ from devkit.processes import subprocess_env
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 # Measurement modules in the order they run (archival last: it works on a clone of the data).
-MEASUREMENTS = ("coldstart", "roundtrips", "latency", "hotspots", "indexes", "activity_overhead", "archival")
+MEASUREMENTS = (
+    "coldstart",
+    "roundtrips",
+    "latency",
+    "hotspots",
+    "indexes",
+    "scaling",
+    "activity_overhead",
+    "archival",
+)
 # Settings of the bench server (all reloadable; no restart needed).
 SERVER_SETTINGS = {
     "max_wal_size": "'4GB'",
@@ -67,21 +76,25 @@ def start_database() -> tuple[Any, str]:
     return server, base
 
 
-def prepare_dataset(base: str, *, regenerate: bool = False) -> tuple[str, dict[str, Any], bool]:
-    """The migrated bench database with its generated data (generated only when missing or stale)."""
+def prepare_dataset(
+    base: str, *, factor: float | None = None, regenerate: bool = False
+) -> tuple[str, dict[str, Any], bool]:
+    """The migrated bench database at `factor` (default `scale()`), generated when missing or stale."""
     from devkit.localdb import database_url, ensure_database
 
-    url = database_url(base, db_name())
-    ensure_database(base, db_name())
+    factor = scale() if factor is None else factor
+    name = db_name(factor)
+    url = database_url(base, name)
+    ensure_database(base, name)
     dataset = asyncio.run(fetch_meta(url)).get("dataset")
-    stale = dataset is None or dataset.get("scale") != scale()
+    stale = dataset is None or dataset.get("scale") != factor
     if dataset and not stale:
         age_days = (time.time() - float(dataset["generated_epoch"])) / 86_400
         stale = age_days > MAX_DATA_AGE_DAYS
         if stale:
             progress(f"data set is {age_days:.1f} days old: regenerating (reports count days back from now)")
     if regenerate or stale:
-        ensure_database(base, db_name(), fresh=True)
+        ensure_database(base, name, fresh=True)
     migrate = subprocess.run(
         [PYTHON, str(ROOT / "scripts" / "migrate.py")],
         env=app_env(url),
@@ -92,13 +105,14 @@ def prepare_dataset(base: str, *, regenerate: bool = False) -> tuple[str, dict[s
     if migrate.returncode != 0:
         raise SystemExit(f"migration failed:\n{migrate.stdout}\n{migrate.stderr}")
     if regenerate or stale:
-        progress(f"generating the data set (scale {scale()}) into {db_name()}")
-        datagen = [PYTHON, "-m", "bench.datagen", "--url", url]
+        progress(f"generating the data set (scale {factor:g}) into {name}")
+        datagen = [PYTHON, "-m", "bench.datagen", "--url", url, "--scale", repr(factor)]
         subprocess.run(datagen, cwd=ROOT, env=subprocess_env(), check=True)
         dataset = asyncio.run(fetch_meta(url))["dataset"]
     else:
         progress(
-            f"data set present (generated {dataset['generated_at']}, scale {dataset['scale']}): skipping"
+            f"data set present in {name} (generated {dataset['generated_at']}, scale {dataset['scale']:g}): "
+            "skipping"
         )
     assert dataset is not None
     return url, dataset, regenerate or stale
@@ -168,6 +182,8 @@ def main() -> int:
             progress(f"warning: {', '.join(extra)} installed in this venv: cold starts will include them")
         ensure_wrk()
         env = subprocess_env(BENCH_DATABASE_URL=url, BENCH_SERVER_URL=base)
+        if args.regenerate:
+            env["BENCH_REGENERATE"] = "1"  # bench/scaling.py's smaller data sets too
         steps: dict[str, Any] = {}
         code = code_version()
         for name in args.only or MEASUREMENTS:

@@ -8,6 +8,50 @@ from typing import Any
 
 from bench.report.format import GOALS, Report, at_most, num, spread, verdict
 
+RSS_HEADER = "RSS after it, MiB"
+
+
+def rss(s: dict[str, Any]) -> str:
+    """Resident memory after the first response (VmRSS), or a dash for results from before it was read."""
+    return spread(s.get("rss_mib"), 0)
+
+
+def every_function_goal(r: Report, c: dict[str, Any]) -> None:
+    """Met only if every measured function is within the goal; the ones over are named, worst first."""
+    target = GOALS["cold_vs_floor"]
+    ratios = {name: s["vs_floor"] for name, s in c["functions"].items() if s.get("vs_floor") is not None}
+    if not ratios:
+        r.goal(f"Every function's cold start ≤{target:g}× the floor", verdict(False, "not measured"), "")
+        return
+    over = sorted(((v, n) for n, v in ratios.items() if v > target), reverse=True)
+    worst_value, worst = max((v, n) for n, v in ratios.items())
+    ok, detail = at_most(worst_value, target, f" for the slowest, `{worst}`")
+    detail = f"{len(ratios) - len(over)}/{len(ratios)} within; " + detail
+    floor = c["floor_during_functions"]["total_ms"]["median"]
+    floor_cpu = (c["floor_during_functions"].get("cpu_ms") or {}).get("median")
+
+    def by_cpu(name: str) -> str:
+        cpu = (c["functions"][name].get("cpu_ms") or {}).get("median")
+        return f" (CPU {cpu / floor_cpu:.2f}×)" if cpu and floor_cpu else ""
+
+    if over:
+        named = ", ".join(f"`{n}` {v:.2f}×{by_cpu(n)}" for v, n in over)
+        why = (
+            f"over: {named}. Each is its median over {c['function_rounds']} rounds against the floor's "
+            f"{num(floor, 0)} ms in the same rounds (§1, Every function); the imports column says how much "
+            "is loading code, the first-request column how much is the request"
+        )
+        if main := c["ratios"].get("ours_vs_floor"):
+            projects = ratios.get("api/projects.py")
+            if projects is not None and abs(projects - main) >= 0.05:
+                why += (
+                    f". How noisy a row is: `api/projects.py` measures {projects:.2f}× here and {main:.2f}× "
+                    f"in the {c['rounds']} interleaved rounds of the main table"
+                )
+    else:
+        why = f"every function within {target:g}× of the floor's {num(floor, 0)} ms in the same rounds"
+    r.goal(f"Every function's cold start ≤{target:g}× the floor", verdict(ok, detail), why)
+
 
 def section_coldstart(r: Report, c: dict[str, Any], command: str) -> None:
     r.add(
@@ -31,10 +75,24 @@ def section_coldstart(r: Report, c: dict[str, Any], command: str) -> None:
                 spread(s["interpreter_ms"], 0),
                 spread(s["import_ms"], 0),
                 spread(s["request_ms"], 0),
+                spread(s.get("cpu_ms"), 0),
+                rss(s),
                 ", ".join(map(str, s["statuses"])),
             ]
         )
-    r.table(["variant", "spawn → response", "interpreter", "imports", "first request", "status"], rows)
+    r.table(
+        [
+            "variant",
+            "spawn → response",
+            "interpreter",
+            "imports",
+            "first request",
+            "CPU ms",
+            RSS_HEADER,
+            "status",
+        ],
+        rows,
+    )
     ratios, per_round = c["ratios"], c["per_round_ratios"]
     r.add(
         f"Ratios of the medians: ours / floor **{ratios['ours_vs_floor']}×** (per round "
@@ -56,11 +114,11 @@ def section_coldstart(r: Report, c: dict[str, Any], command: str) -> None:
         f"{num(ours['request_ms']['median'], 0)} ms vs {num(floor['request_ms']['median'], 0)} ms"
     )
     ok, detail = at_most(ratios["ours_vs_floor"], GOALS["cold_vs_floor"])
-    r.goal("Cold start ≤1.15× the floor", verdict(ok, detail), why)
+    r.goal(f"Cold start ≤{GOALS['cold_vs_floor']:g}× the floor (`api/projects.py`)", verdict(ok, detail), why)
     ok, detail = at_most(ratios["ours_vs_fastapi"], GOALS["cold_vs_fastapi"])
     fastapi = c["main"]["fastapi peer"]
     r.goal(
-        "Cold start ≤0.75× the FastAPI peer",
+        f"Cold start ≤{GOALS['cold_vs_fastapi']:g}× the FastAPI peer (`api/projects.py`)",
         verdict(ok, detail),
         f"0.75× of the peer's {num(fastapi['total_ms']['median'], 0)} ms is "
         f"{num(fastapi['total_ms']['median'] * GOALS['cold_vs_fastapi'], 0)} ms = "
@@ -74,7 +132,14 @@ def section_coldstart(r: Report, c: dict[str, Any], command: str) -> None:
         "### Every function",
         "",
         f"{c['function_rounds']} rounds per function, each round led by a floor sample "
-        f"(floor median in these rounds: {spread(c['floor_during_functions']['total_ms'], 0, ' ms')}).",
+        f"(floor median in these rounds: {spread(c['floor_during_functions']['total_ms'], 0, ' ms')}"
+        + (
+            f", CPU {spread(c['floor_during_functions']['cpu_ms'], 0, ' ms')}"
+            if c["floor_during_functions"].get("cpu_ms")
+            else ""
+        )
+        + "). CPU ms is the cold process's own user + system time: on this shared machine the wall time "
+        "also counts the other processes' turns, the CPU time mostly not.",
         "",
     )
     rows = []
@@ -86,13 +151,27 @@ def section_coldstart(r: Report, c: dict[str, Any], command: str) -> None:
                 spread(s["total_ms"], 0, " ms"),
                 spread(s["import_ms"], 0),
                 spread(s["request_ms"], 0),
+                spread(s.get("cpu_ms"), 0),
+                rss(s),
                 f"{s['vs_floor']}×",
                 ", ".join(map(str, s["statuses"])),
             ]
         )
     r.table(
-        ["function", "request", "spawn → response", "imports", "first request", "vs floor", "status"], rows
+        [
+            "function",
+            "request",
+            "spawn → response",
+            "imports",
+            "first request",
+            "CPU ms",
+            RSS_HEADER,
+            "vs floor",
+            "status",
+        ],
+        rows,
     )
+    every_function_goal(r, c)
     if c.get("unmeasured_functions"):
         r.add(
             "Not measured (no request defined in bench/coldstart.py): "

@@ -15,6 +15,25 @@ from bench.report.indexes import section_indexes
 from bench.report.latency import section_latency
 from bench.report.machine import section_setup
 from bench.report.roundtrips import section_roundtrips
+from bench.report.scaling import section_scaling
+
+
+def scaling_line(run: dict[str, Any]) -> str:
+    """What `bench/scaling.py` adds to a run: its two smaller data sets (once) and its own time."""
+    line = (
+        "- `bench/scaling.py` (§7) also needs the data set at 1/100 and 1/10 of the main one: "
+        "`bench/datagen` generates them once into their own databases (`bench_scale_*`) on the bench "
+        "server, kept and regenerated like the main one"
+    )
+    scaling = read_result("scaling")
+    if scaling:
+        made = [d.get("seconds") for f, d in scaling["datasets"].items() if float(f) < 1]
+        line += f" ({' s and '.join(f'{s:.0f}' for s in made if s is not None)} s to generate here)"
+    step = run["steps"].get("scaling")
+    if step:
+        line += f"; the measurement took {step['seconds']:.0f} s in this run"
+    # The full-scale figures are estimates from quick runs (3 rounds of 100 requests there, 5 of 300 here).
+    return line + " (a full run: about 2 min more, and some 15 s once for the two data sets)."
 
 
 def write_report() -> Path:
@@ -30,6 +49,7 @@ def write_report() -> Path:
         ("indexes", section_indexes),
         ("activity_overhead", section_activity),
         ("archival", section_archival),
+        ("scaling", section_scaling),
     ]
     body = Report()
     section_setup(body, run)
@@ -61,12 +81,14 @@ def write_report() -> Path:
         "starts its own embedded PostgreSQL under `.data/bench-pg`, migrates, generates the data set "
         "once (skipped while "
         f"one of the same scale, younger than {MAX_DATA_AGE_DAYS:g} days, exists), installs `wrk` with "
-        "apt-get when missing, runs the six measurements (`bench/coldstart.py`, `roundtrips.py`, "
-        "`latency.py` + `hotspots.py`, `indexes.py`, `activity_overhead.py`, `archival.py`), then writes "
-        "this file. Everything listens on 127.0.0.1 only; every load point is bounded (≤10 s).",
+        "apt-get when missing, runs the seven measurements (`bench/coldstart.py`, `roundtrips.py`, "
+        "`latency.py` + `hotspots.py`, `indexes.py`, `scaling.py`, `activity_overhead.py`, `archival.py`), "
+        "then writes this file. Everything listens on 127.0.0.1 only; every load point is bounded (≤10 s).",
+        scaling_line(run),
         "- `make bench BENCH_QUICK=1`: the same on 1/20 of the data, fewer repetitions.",
         "- `make bench BENCH_ARGS='--only latency indexes'`: some measurements only; `--regenerate` "
-        "rebuilds the data set; `BENCH_KEEP_PG=1` leaves the bench server running between runs.",
+        "rebuilds the data sets (the main one and §7's smaller ones); `BENCH_KEEP_PG=1` leaves the bench "
+        "server running between runs.",
         "- Local figures are loopback/unix-socket: a round trip costs ~0.1 ms here but ~1 ms or more "
         "between a Vercel function and Neon, so the round-trip counts of §2 weigh more in production "
         "than the local latencies of §3 suggest.",

@@ -56,11 +56,13 @@ def section_latency(r: Report, lat: dict[str, Any], hot: dict[str, Any] | None, 
     ratios = lat["ratios"]
     r.add("Per-round ratios (median, min–max):", "")
     labels = {
-        "p50_c1_ours_vs_floor": "p50 @1 connection, ours / floor (≤1.6)",
+        "p50_c1_ours_vs_floor": f"p50 @1 connection, ours / floor (≤{GOALS['p50_vs_floor']:g})",
         "p50_c1_ours_vs_fastapi": "p50 @1 connection, ours / FastAPI",
-        "rps_c32_ours_vs_fastapi": "throughput @32, ours / FastAPI (≥1.3)",
+        "rps_c32_ours_vs_fastapi": f"throughput @32, ours / FastAPI (≥{GOALS['rps_vs_fastapi']:g})",
         "rps_c32_ours_vs_floor": "throughput @32, ours / floor",
-        "rps_c32_pgbouncer_vs_direct": "throughput @32, via PgBouncer / direct (≥0.95)",
+        "rps_c32_pgbouncer_vs_direct": (
+            f"throughput @32, via PgBouncer / direct (≥{GOALS['pgbouncer_vs_direct']:g})"
+        ),
         "rps_c1_pgbouncer_vs_direct": "throughput @1, via PgBouncer / direct",
         "p50_c1_pgbouncer_vs_direct": "p50 @1, via PgBouncer / direct",
     }
@@ -87,10 +89,12 @@ def section_latency(r: Report, lat: dict[str, Any], hot: dict[str, Any] | None, 
             if profile:
                 top = ", ".join(f"{p['package']} {p['share'] * 100:.0f}%" for p in profile["packages"][:3])
                 why = f"in-process {hot['ms_per_request'][name]['median']} ms/request; CPU by package: {top}"
-        r.goal(f"p50 @1 connection ≤1.6× the floor ({endpoint})", verdict(ok, detail), why)
+        r.goal(
+            f"p50 @1 connection ≤{GOALS['p50_vs_floor']:g}× the floor ({endpoint})", verdict(ok, detail), why
+        )
         ok, detail = at_least(values["rps_c32_ours_vs_fastapi"]["median"], GOALS["rps_vs_fastapi"])
         r.goal(
-            f"Throughput @32 ≥1.3× the FastAPI peer ({endpoint})",
+            f"Throughput @32 ≥{GOALS['rps_vs_fastapi']:g}× the FastAPI peer ({endpoint})",
             verdict(ok, detail),
             rps_line(lat, endpoint),
         )
@@ -98,7 +102,7 @@ def section_latency(r: Report, lat: dict[str, Any], hot: dict[str, Any] | None, 
         ok, detail = at_least(pg["median"], GOALS["pgbouncer_vs_direct"])
         ok = ok and not pg.get("invalid")
         r.goal(
-            f"Through PgBouncer ≥0.95× direct ({endpoint}, @32)",
+            f"Through PgBouncer ≥{GOALS['pgbouncer_vs_direct']:g}× direct ({endpoint}, @32)",
             verdict(ok, detail + (f"; {pg['invalid']}" if pg.get("invalid") else "")),
             pooler_line(read_result("roundtrips"))
             + (
