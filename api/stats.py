@@ -63,7 +63,8 @@ def _rolled_or_live(source: str, since: str, live: str) -> str:
             WHERE t.created_at >= greatest(b.since, coalesce(s.from_day::timestamp AT TIME ZONE 'UTC',
                                                              '-infinity'))
               AND t.created_at < coalesce(s.to_day::timestamp AT TIME ZONE 'UTC', 'infinity'){extra}
-        ) t
+            OFFSET 0                 -- a fence: one created_at range scan per span, never a join
+        ) t                          -- of the whole table against the spans
         WHERE s.from_day IS NULL OR s.to_day IS NULL OR s.from_day < s.to_day
     )"""
 
@@ -74,16 +75,17 @@ FAILED_ACTIONS = text(
     _rolled_or_live(
         "activity_logs",
         SINCE,
-        "t.action, t.status WHERE t.status IN ('failed', 'error')",  # ix_activity_logs_status_created_at
+        "t.action, t.status WHERE t.status IN ('failed', 'error')",  # ix_activity_logs_failures_created_at
     )
     + """
     SELECT action, status, sum(n)::bigint AS count
     FROM (
         SELECT action, status, count(*) AS n FROM live GROUP BY action, status
         UNION ALL
-        SELECT a.action, a.status, a.actions                          -- pk_activity_daily
-        FROM activity_daily a JOIN rolled USING (day)
-        WHERE a.status IN ('failed', 'error')
+        SELECT a.action, a.status, a.actions
+        FROM rolled r, LATERAL (                                      -- pk_activity_daily, per day
+            SELECT * FROM activity_daily a WHERE a.day = r.day AND a.status IN ('failed', 'error') OFFSET 0
+        ) a
     ) counted
     GROUP BY action, status
     ORDER BY count DESC, action, status"""
@@ -96,8 +98,8 @@ CHATBOT_DAILY = text(
     FROM live
     GROUP BY 1
     UNION ALL
-    SELECT c.day, c.messages, c.unique_users                  -- pk_chatbot_daily
-    FROM chatbot_daily c JOIN rolled USING (day)
+    SELECT c.day, c.messages, c.unique_users
+    FROM rolled r, LATERAL (SELECT * FROM chatbot_daily c WHERE c.day = r.day OFFSET 0) c  -- its pk
     ORDER BY 1 DESC"""
 )
 RESPONSE_TIMES = text(f"""
@@ -120,7 +122,8 @@ IDEA_CATEGORIES = text(
         SELECT category, count(*) AS total, count(*) FILTER (WHERE user_selected) AS selected
         FROM live GROUP BY category
         UNION ALL
-        SELECT i.category, i.total_ideas, i.selected_ideas FROM idea_daily i JOIN rolled USING (day)
+        SELECT i.category, i.total_ideas, i.selected_ideas
+        FROM rolled r, LATERAL (SELECT * FROM idea_daily i WHERE i.day = r.day OFFSET 0) i   -- pk_idea_daily
     ) counted
     GROUP BY category
     ORDER BY total_ideas DESC, category"""
