@@ -75,7 +75,7 @@ FAILED_ACTIONS = text(
     _rolled_or_live(
         "activity_logs",
         SINCE,
-        "t.action, t.status WHERE t.status IN ('failed', 'error')",  # ix_activity_logs_failures_created_at
+        "t.action, t.status WHERE t.status IN ('failed', 'error')",  # ix_activity_logs_created_at
     )
     + """
     SELECT action, status, sum(n)::bigint AS count

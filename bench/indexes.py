@@ -66,7 +66,7 @@ BEFORE: dict[str, tuple[list[str], str, Any]] = {
         lambda data: ("login", 21),
     ),
     "stats: failed-actions": (
-        ["DROP INDEX ix_activity_logs_failures_created_at"],
+        [],
         f"""SELECT action, status, count(*) AS count FROM activity_logs
         WHERE status IN ('failed', 'error') AND created_at >= {OLD_SINCE}
         GROUP BY action, status ORDER BY count DESC, action, status""",

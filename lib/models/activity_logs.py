@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -42,13 +42,6 @@ class ActivityLog(ActivityColumns, Base):
         Index("ix_activity_logs_action_created_at_id", "action", "created_at", "id"),
         Index("ix_activity_logs_status_created_at", "status", "created_at"),
         Index("ix_activity_logs_created_at", "created_at"),
-        # failed-actions' live part (migration e7c0ffee0007): failures only, index-only.
-        Index(
-            "ix_activity_logs_failures_created_at",
-            "created_at",
-            postgresql_include=["action", "status"],
-            postgresql_where=text("status IN ('failed', 'error')"),
-        ),
     )
 
     id: Mapped[int] = id_column()

@@ -120,21 +120,10 @@ def upgrade() -> None:
         if_not_exists=True,
     )
     op.drop_index("ix_activity_logs_action_created_at", table_name="activity_logs")
-    # failed-actions reads today (and the window's first, partial day) live: only the failures,
-    # index-only. Partial: the successes (90% of the writes) never touch it.
-    op.create_index(
-        "ix_activity_logs_failures_created_at",
-        "activity_logs",
-        ["created_at"],
-        postgresql_include=["action", "status"],
-        postgresql_where=sa.text("status IN ('failed', 'error')"),
-        if_not_exists=True,
-    )
 
 
 def downgrade() -> None:
     op.execute("SET LOCAL lock_timeout = '5s'")
-    op.drop_index("ix_activity_logs_failures_created_at", table_name="activity_logs")
     op.create_index("ix_activity_logs_action_created_at", "activity_logs", ["action", "created_at"])
     op.drop_index("ix_activity_logs_action_created_at_id", table_name="activity_logs")
     for table in ROLLED:
