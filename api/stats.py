@@ -37,9 +37,9 @@ ACTIVE_USERS = text(f"""
 
 
 def _rolled_or_live(source: str, since: str, live: str) -> str:
-    """CTEs `rolled`: the complete UTC days since `since` that `source` has rollups of; `live`: `live`
-    (a SELECT list and FROM over `source` aliased `t`, plus any WHERE conditions after it) over every
-    other part of the window, one created_at range scan per stretch without rollups.
+    """The CTEs of a report over `source` from `since` (NULL: all time): `rolled`, the complete UTC
+    days whose rollup rows are current; `live`, the rows of every other part of the window (`live`
+    is "<select list over t> [WHERE <conditions>]"), one created_at range scan per stretch.
 
     A day is read from its rollup only once the daily cron rolled it and while none of its rows has
     changed since (triggers unroll it), so the sum is exactly what a scan of the rows would count.
