@@ -1,9 +1,11 @@
 """GET /api/activity: a user's own activity; admins see everyone's, with filters."""
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import select, tuple_
 
 from lib.core.errors import Forbidden
-from lib.core.pagination import matching, page_of
+from lib.core.pagination import decode_cursor, matching, page_of, paginate
 from lib.models.activity_logs import ActivityLog, ActivityLogArchive
 from lib.rules.ownership import visible
 from lib.schemas.activity import ActivityOut, ActivityQuery
@@ -23,7 +25,29 @@ async def list_activity(call: Call[None, ActivityQuery]) -> Page[ActivityOut]:
         statement = statement.where(model.created_at >= query.since)
     if query.until:
         statement = statement.where(model.created_at < query.until)
+    others = (query.user_id, query.status, query.entity_type, query.entity_id)
+    if query.action is not None and call.me.is_admin and all(v is None for v in others):
+        return await _ids_first(call, statement, model, query)
     return await page_of(call.db, statement, model, ActivityOut, query)
+
+
+async def _ids_first(
+    call: Call[None, ActivityQuery], statement: Any, model: Any, query: Any
+) -> Page[ActivityOut]:
+    """The page's ids first (an index-only scan of ix_activity_logs_action_created_at_id), then rows.
+
+    Filtered by action alone, the planner walks ix_activity_logs_created_at instead whenever the
+    newest rows are of other actions (43 ms at 2M rows): to it, the walk's heap reads look cheaper
+    than the action index's. Asking only for ids makes the covering index the cheaper plan.
+    """
+    ids = statement.with_only_columns(model.id)
+    if query.cursor:
+        ids = ids.where(tuple_(model.created_at, model.id) < decode_cursor(query.cursor))
+    ids = ids.order_by(model.created_at.desc(), model.id.desc()).limit(query.limit + 1)
+    rows, next_cursor = await paginate(
+        call.db, select(model).where(model.id.in_(ids)), model, limit=query.limit, cursor=None
+    )
+    return Page[ActivityOut](items=[ActivityOut.model_validate(row) for row in rows], next_cursor=next_cursor)
 
 
 ENDPOINTS = [

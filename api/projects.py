@@ -7,6 +7,7 @@ from sqlalchemy import func, select, update
 from lib.core.pagination import matching, page_of
 from lib.models.projects import Project
 from lib.rules.ownership import get_owned, not_found, owned, visible
+from lib.rules.search import search_page
 from lib.schemas.common import Page
 from lib.schemas.projects import ProjectCreate, ProjectOut, ProjectQuery, ProjectUpdate
 from lib.web.app import create_app, lambda_handler
@@ -17,9 +18,13 @@ async def list_projects(call: Call[None, ProjectQuery]) -> Page[ProjectOut]:
     query = call.query
     statement = select(Project).where(*visible(Project, call.me))
     statement = matching(statement, Project, query, "status", "category", "user_id")
-    if query.q:
-        statement = statement.where(Project.search.op("@@")(func.websearch_to_tsquery("english", query.q)))
-    return await page_of(call.db, statement, Project, ProjectOut, query)
+    if not query.q:
+        return await page_of(call.db, statement, Project, ProjectOut, query)
+    # Searched: a bounded walk of the newest rows, then the GIN index (lib/rules/search.py says why).
+    tsquery = func.websearch_to_tsquery("english", query.q)
+    conditions = [] if statement.whereclause is None else [statement.whereclause]
+    rows, next_cursor = await search_page(call.db, Project, conditions, tsquery, query)
+    return Page[ProjectOut](items=[ProjectOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 async def create_project(call: Call[ProjectCreate, None]) -> ProjectOut:

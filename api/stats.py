@@ -1,4 +1,4 @@
-"""GET /api/admin/stats/{report}: admin usage reports, each one indexed SQL statement."""
+"""GET /api/admin/stats/{report}: admin usage reports, each one SQL statement (indexes, daily rollups)."""
 
 from typing import Any
 
@@ -34,19 +34,74 @@ ACTIVE_USERS = text(f"""
         LIMIT :limit
     ) top JOIN users u ON u.id = top.user_id                   -- pk_users, only for the top rows
     ORDER BY top.actions DESC, top.user_id""")
-FAILED_ACTIONS = text(f"""
-    SELECT action, status, count(*) AS count                 -- ix_activity_logs_status_created_at
-    FROM activity_logs
-    WHERE status IN ('failed', 'error') AND created_at >= {SINCE}
+
+
+def _rolled_or_live(source: str, since: str, live: str) -> str:
+    """The CTEs of a report over `source` from `since` (NULL: all time): `rolled`, the complete UTC
+    days whose rollup rows are current; `live`, the rows of every other part of the window (`live`
+    is "<select list over t> [WHERE <conditions>]"), one created_at range scan per stretch.
+
+    A day is read from its rollup only once the daily cron rolled it and while none of its rows has
+    changed since (triggers unroll it), so the sum is exactly what a scan of the rows would count.
+    """
+    select_list, _, conditions = live.partition(" WHERE ")
+    extra = f" AND {conditions}" if conditions else ""
+    return f"""
+    WITH bounds AS MATERIALIZED (
+        SELECT {since} AS since, (now() AT TIME ZONE 'UTC')::date AS today
+    ), rolled AS MATERIALIZED (
+        SELECT r.day FROM stats_rolled_days r, bounds b
+        WHERE r.source = '{source}' AND r.day < b.today
+          AND r.day >= coalesce((b.since AT TIME ZONE 'UTC')::date + 1, '-infinity'::date)
+    ), spans AS (                                            -- [from_day, to_day): no rollup there
+        SELECT lag(day) OVER (ORDER BY day) + 1 AS from_day, day AS to_day FROM rolled
+        UNION ALL
+        SELECT max(day) + 1, NULL FROM rolled
+    ), live AS (
+        SELECT t.* FROM spans s, bounds b, LATERAL (
+            SELECT {select_list} FROM {source} t
+            WHERE t.created_at >= greatest(b.since, coalesce(s.from_day::timestamp AT TIME ZONE 'UTC',
+                                                             '-infinity'))
+              AND t.created_at < coalesce(s.to_day::timestamp AT TIME ZONE 'UTC', 'infinity'){extra}
+            OFFSET 0                 -- a fence: one created_at range scan per span, never a join
+        ) t                          -- of the whole table against the spans
+        WHERE s.from_day IS NULL OR s.to_day IS NULL OR s.from_day < s.to_day
+    )"""
+
+
+# failed-actions and chatbot-daily read complete days from the daily rollups (lib/core/rollups.py)
+# and only the window's first, partial day, today and any day not rolled (yet) from the rows.
+FAILED_ACTIONS = text(
+    _rolled_or_live(
+        "activity_logs",
+        SINCE,
+        "t.action, t.status WHERE t.status IN ('failed', 'error')",  # ix_activity_logs_created_at
+    )
+    + """
+    SELECT action, status, sum(n)::bigint AS count
+    FROM (
+        SELECT action, status, count(*) AS n FROM live GROUP BY action, status
+        UNION ALL
+        SELECT a.action, a.status, a.actions
+        FROM rolled r, LATERAL (                                      -- pk_activity_daily, per day
+            SELECT * FROM activity_daily a WHERE a.day = r.day AND a.status IN ('failed', 'error') OFFSET 0
+        ) a
+    ) counted
     GROUP BY action, status
-    ORDER BY count DESC, action, status""")
-CHATBOT_DAILY = text(f"""
-    SELECT (created_at AT TIME ZONE 'UTC')::date AS date,    -- ix_chatbot_history_created_at
+    ORDER BY count DESC, action, status"""
+)
+CHATBOT_DAILY = text(
+    _rolled_or_live("chatbot_history", SINCE, "t.created_at, t.user_id")  # ix_chatbot_history_created_at
+    + """
+    SELECT (created_at AT TIME ZONE 'UTC')::date AS date,
            count(*) AS messages, count(DISTINCT user_id) AS unique_users
-    FROM chatbot_history
-    WHERE created_at >= {SINCE}
+    FROM live
     GROUP BY 1
-    ORDER BY 1 DESC""")
+    UNION ALL
+    SELECT c.day, c.messages, c.unique_users
+    FROM rolled r, LATERAL (SELECT * FROM chatbot_daily c WHERE c.day = r.day OFFSET 0) c  -- its pk
+    ORDER BY 1 DESC"""
+)
 RESPONSE_TIMES = text(f"""
     SELECT intent, avg(response_time_ms)::float AS avg_response_ms,   -- ix_chatbot_history_created_at
            percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time_ms) AS p95_response_ms,
@@ -55,13 +110,25 @@ RESPONSE_TIMES = text(f"""
     WHERE message_type = 'bot' AND response_time_ms IS NOT NULL AND created_at >= {SINCE}
     GROUP BY intent
     ORDER BY count DESC, intent""")
-IDEA_CATEGORIES = text("""
-    SELECT category, count(*) AS total_ideas,            -- ix_idea_generation_history_category_user_selected
-           count(*) FILTER (WHERE user_selected) AS selected_ideas,
-           round(count(*) FILTER (WHERE user_selected)::numeric / count(*), 4)::float AS selection_rate
-    FROM idea_generation_history
+# All time: every complete day from idea_daily, today (and days changed since their roll) live.
+IDEA_CATEGORIES = text(
+    _rolled_or_live(
+        "idea_generation_history", "NULL::timestamptz", "t.category, t.user_selected"
+    )  # ix_idea_generation_history_created_at
+    + """
+    SELECT category, sum(total)::bigint AS total_ideas, sum(selected)::bigint AS selected_ideas,
+           round(sum(selected)::numeric / sum(total), 4)::float AS selection_rate
+    FROM (
+        SELECT category, count(*) AS total, count(*) FILTER (WHERE user_selected) AS selected
+        FROM live GROUP BY category
+        UNION ALL
+        SELECT i.category, sum(i.total_ideas), sum(i.selected_ideas)
+        FROM idea_daily i JOIN rolled USING (day)            -- all of it, nearly: a hash join
+        GROUP BY i.category
+    ) counted
     GROUP BY category
-    ORDER BY total_ideas DESC, category""")
+    ORDER BY total_ideas DESC, category"""
+)
 RECENT_IDEAS = text("""
     SELECT user_id, title, category, user_selected, created_at   -- ix_idea_generation_history_created_at
     FROM idea_generation_history

@@ -1,4 +1,4 @@
-"""GET /api/cron/archive: Vercel cron moves old activity (and, if enabled, chatbot) rows to archives."""
+"""GET /api/cron/archive: Vercel cron archives old activity (and chatbot) rows, then rolls up the reports."""
 
 import time
 
@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from lib.core import ratelimit
 from lib.core.archive import archive_older_than
 from lib.core.config import get_settings
+from lib.core.rollups import roll_up
 from lib.models.activity_logs import ActivityLog, ActivityLogArchive
 from lib.models.chatbot_history import ChatbotMessage, ChatbotMessageArchive
 from lib.web.app import create_app, lambda_handler
@@ -31,6 +32,8 @@ class ArchiveOut(BaseModel):
     chatbot: TableResult | None
     rate_limit_hits_purged: int
     idempotency_keys_purged: int
+    rolled_days: int
+    pending_days: int
 
 
 async def run_archive(call: Call[None, ArchiveQuery]) -> ArchiveOut:
@@ -57,6 +60,9 @@ async def run_archive(call: Call[None, ArchiveQuery]) -> ArchiveOut:
         )
         chatbot = TableResult(moved=result.moved, remaining=result.remaining)
     purged = await ratelimit.purge_expired()
+    # After archiving: the days it emptied are then unrolled already (its DELETE's trigger), and
+    # every report reads the rollups of complete days (lib/core/rollups.py).
+    rollups = await roll_up(deadline=deadline)
     # Late import: the key table's model only for this cron, never for a request's cold start.
     from lib.web import idempotency
 
@@ -67,6 +73,8 @@ async def run_archive(call: Call[None, ArchiveQuery]) -> ArchiveOut:
         remaining=activity.remaining,
         seconds=round(time.monotonic() - started, 3),
         chatbot=chatbot,
+        rolled_days=rollups.rolled,
+        pending_days=rollups.pending,
     )
 
 

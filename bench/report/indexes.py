@@ -139,3 +139,45 @@ def section_indexes(r: Report, ix: dict[str, Any], command: str) -> None:
         for miss in misses:
             r.add(f"- {miss}")
         r.add("")
+    section_before_after(r, ix)
+
+
+def section_before_after(r: Report, ix: dict[str, Any]) -> None:
+    """Issue 18: the statements whose shape (or index) changed, the old one EXPLAINed in the same run."""
+    changed = [x for x in ix["rows"] if "before_ms" in x]
+    if not changed:
+        return
+    rollups = ix.get("rollups") or {}
+    r.add(
+        "### 4.1 Before and after (issue 18)",
+        "",
+        "The statements whose shape or index changed to get under 5 ms. *Before* is the old SQL, kept in "
+        "`bench/indexes.py` and EXPLAINed in the same run on the same data (inside a rolled-back "
+        "transaction that first restores the old index where one changed); *after* is what the API "
+        "sends now (the table above). *Same rows* compares both statements' full results, column by "
+        "column and in order. The reports read complete days from daily rollups: before measuring, the "
+        "bench runs the archive cron's rollup step (`lib/core/rollups.py`: "
+        f"{num(rollups.get('rolled_days'))} days rolled in {num(rollups.get('seconds'))} s; 0 when an "
+        "earlier run already rolled them).",
+        "",
+    )
+    r.table(
+        ["query", "before, ms", "plan before", "after, ms", "plan after", "same rows", "<5 ms"],
+        [
+            [
+                x["name"],
+                f"{x['before_ms']:.2f} ({x['before_min_ms']:.2f}–{x['before_max_ms']:.2f})",
+                x["before_plan"] + (f" ({', '.join(x['before_indexes'])})" if x["before_indexes"] else ""),
+                f"{x['with_ms']:.2f} ({x['with_min_ms']:.2f}–{x['with_max_ms']:.2f})",
+                x["nodes"] + (f" ({', '.join(x['indexes'])})" if x["indexes"] else ""),
+                f"✓ {num(x['before_rows'])}" if x["same_rows"] else "✗",
+                "✓" if x["goal_under_5ms"] else "✗",
+            ]
+            for x in changed
+        ],
+    )
+    r.add("The old statements:", "")
+    for x in changed:
+        setup = f" after `{'; '.join(x['before_setup'])}`" if x["before_setup"] else ""
+        r.add(f"- {x['name']}{setup}: `{x['before_sql']}`")
+    r.add("")

@@ -206,3 +206,46 @@ async def test_finding_5_anonymous_failures_write_a_bounded_number_of_rows(
     for n in range(5):
         assert (await client.get(f"/api/projects/{900 + n}", headers=alice.headers)).status_code == 404
     assert len(await activity_rows(action="get_project")) == 5
+
+
+async def test_admin_list_by_action_alone_pages_newest_first_with_ties_broken_by_id(
+    client: httpx.AsyncClient, alice, bob, admin
+) -> None:
+    """The action-only admin list reads ids first (api/activity.py): the same rows, order and pages."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert
+
+    from lib.models.activity_logs import ActivityLog
+
+    moment = datetime(2026, 6, 1, tzinfo=UTC)
+    rows = [
+        {"user_id": alice.id, "action": "export", "status": "success", "created_at": moment},
+        {"user_id": bob.id, "action": "export", "status": "failed", "created_at": moment},  # a tie
+        {"user_id": bob.id, "action": "login", "status": "success", "created_at": moment},
+        {
+            "user_id": alice.id,
+            "action": "export",
+            "status": "success",
+            "created_at": moment - timedelta(days=1),
+        },
+        {"user_id": None, "action": "export", "status": "error", "created_at": moment + timedelta(days=1)},
+    ]
+    async with session() as db:
+        ids = list(await db.scalars(insert(ActivityLog).returning(ActivityLog.id), rows))
+    expected = [ids[4], ids[1], ids[0], ids[3]]  # newest first; the tie by id, descending
+    seen, cursor = [], None
+    while True:
+        query = "action=export&limit=3" + (f"&cursor={cursor}" if cursor else "")
+        response = await client.get(f"/api/activity?{query}", headers=admin.headers)
+        assert response.status_code == 200, response.text
+        seen.append([item["id"] for item in response.json()["items"]])
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [expected[:3], expected[3:]]
+    since = (moment - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    window = await client.get(f"/api/activity?action=export&since={since}", headers=admin.headers)
+    assert [item["id"] for item in window.json()["items"]] == expected[:3]
+    own = await client.get("/api/activity?action=export", headers=alice.headers)
+    assert [item["id"] for item in own.json()["items"]] == [ids[0], ids[3]]

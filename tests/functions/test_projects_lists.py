@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from lib.rules import search
 from tests.functions.projects_support import create, listed
 from tests.support import Account, cursor_of, error_locs
 
@@ -180,6 +181,51 @@ async def test_search_combines_with_filters_and_admin_sees_all_matches(
 ) -> None:
     assert await listed(client, alice, q="sensor", category="web") == []
     assert await listed(client, admin, q="sensor") == [catalogue["bobs"], catalogue["sensor"]]
+
+
+async def searched_pages(client: httpx.AsyncClient, who: Account, **params: Any) -> list[list[int]]:
+    """Every page of a searched list, following next_cursor to the end."""
+    pages: list[list[int]] = []
+    cursor = None
+    while True:
+        body = await page(client, who, **params, **({"cursor": cursor} if cursor else {}))
+        pages.append([item["id"] for item in body["items"]])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+# WALK=1: almost every page needs the GIN tail; 3: some pages fill from the walk, some do not;
+# 1000: the walk reaches the end of the table (no tail at all).
+@pytest.mark.parametrize("walk", [1, 3, 1000])
+async def test_search_pages_are_the_same_whether_the_walk_or_the_index_finds_them(
+    client: httpx.AsyncClient,
+    alice: Account,
+    bob: Account,
+    admin: Account,
+    monkeypatch: pytest.MonkeyPatch,
+    walk: int,
+) -> None:
+    monkeypatch.setattr(search, "WALK", walk)
+    titles = ["Solar tracker", "Library app", "Solar dryer", "Canteen menu", "Parking map", "Quiz bot"]
+    ids = {title: (await create(client, alice, title=title))["id"] for title in titles}
+    ids["Bob's solar boat"] = (await create(client, bob, title="Bob's solar boat"))["id"]
+    kiln = (await create(client, alice, title="Solar kiln", status="submitted"))["id"]
+    ids["Hostel rooms"] = (await create(client, alice, title="Hostel rooms"))["id"]
+    gone = (await create(client, alice, title="Solar oven"))["id"]
+    assert (await client.delete(f"/api/projects/{gone}", headers=alice.headers)).status_code == 204
+
+    mine = [kiln, ids["Solar dryer"], ids["Solar tracker"]]
+    assert await searched_pages(client, alice, q="solar", limit=2) == [mine[:2], mine[2:]]
+    assert await searched_pages(client, alice, q="solar", limit=3) == [mine]
+    everyone = [kiln, ids["Bob's solar boat"], ids["Solar dryer"], ids["Solar tracker"]]
+    assert await searched_pages(client, admin, q="solar", limit=1) == [[i] for i in everyone]
+    assert await searched_pages(client, admin, q="solar", status="draft") == [everyone[1:]]
+    assert await searched_pages(client, alice, q="zeppelin") == [[]]
+    # A term most rows match: the page fills from the newest rows.
+    many = "solar OR library OR canteen OR parking OR quiz OR hostel"
+    expected = [ids["Hostel rooms"], kiln, *[ids[t] for t in reversed(titles)]]
+    assert await searched_pages(client, alice, q=many, limit=4) == [expected[:4], expected[4:]]
 
 
 @pytest.mark.parametrize(

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import delete, insert, select, update
 
 from lib.core.db import session
 from lib.models.activity_logs import ActivityLog
 from lib.models.chatbot_history import ChatbotMessage
 from lib.models.idea_generation_history import Idea
+from lib.models.stats_rollups import StatsRolledDay
 
 NOW = datetime.now(UTC)
 
@@ -228,3 +230,117 @@ async def test_reports_are_for_admins_only(client, alice) -> None:
 async def test_unknown_report_is_404(client, admin) -> None:
     response = await client.get("/api/admin/stats/everything", headers=admin.headers)
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+# --- daily rollups (lib/core/rollups.py): the same answers whether a day is rolled up or read live ---
+
+
+async def rolled_up() -> int:
+    """What the archive cron does after archiving: roll up every complete day not rolled yet."""
+    from lib.core.rollups import roll_up
+
+    return (await roll_up(deadline=time.monotonic() + 60)).rolled
+
+
+ROLLED_REPORTS = (
+    ("failed-actions", "?days=7"),
+    ("failed-actions", "?days=60"),
+    ("chatbot-daily", "?days=30"),
+    ("chatbot-daily", "?days=365"),
+    ("idea-categories", ""),
+)
+
+
+async def answers(client: httpx.AsyncClient, admin) -> list[list[dict]]:
+    return [(await report(client, admin, name, query))["rows"] for name, query in ROLLED_REPORTS]
+
+
+async def rolled_days() -> set[tuple[str, str]]:
+    async with session() as db:
+        rows = await db.execute(select(StatsRolledDay.source, StatsRolledDay.day))
+        return {(source, day.isoformat()) for source, day in rows}
+
+
+async def test_rolled_up_days_give_the_answers_the_rows_give(client, dataset) -> None:
+    admin = dataset["admin"]
+    live = await answers(client, admin)
+    assert await rolled_up() > 0
+    assert await answers(client, admin) == live
+    assert await rolled_up() == 0  # nothing left to roll: a second run changes nothing
+    assert await answers(client, admin) == live
+    today = NOW.date().isoformat()
+    assert all(day < today for _, day in await rolled_days())  # today is always read live
+
+
+async def test_rows_on_both_sides_of_midnight_count_on_their_own_day(client, alice, bob, admin) -> None:
+    midnight = datetime.combine(NOW.date() - timedelta(days=3), datetime.min.time(), UTC)
+    just_before = midnight - timedelta(microseconds=1)
+    async with session() as db:
+        await db.execute(
+            insert(ActivityLog),
+            [
+                {"user_id": alice.id, "action": "login", "status": "failed", "created_at": midnight},
+                {"user_id": bob.id, "action": "login", "status": "failed", "created_at": just_before},
+                {"user_id": bob.id, "action": "login", "status": "failed", "created_at": NOW},
+            ],
+        )
+        chat = {"session_id": uuid.uuid4(), "message_type": "user", "message": "m"}
+        await db.execute(
+            insert(ChatbotMessage),
+            [
+                {**chat, "user_id": alice.id, "created_at": midnight},
+                {**chat, "user_id": bob.id, "created_at": midnight},
+                {**chat, "user_id": bob.id, "created_at": just_before},
+                {**chat, "user_id": bob.id, "created_at": NOW},
+            ],
+        )
+    today, day, day_before = (
+        NOW.date().isoformat(),
+        midnight.date().isoformat(),
+        just_before.date().isoformat(),
+    )
+    expected_daily = [
+        {"date": today, "messages": 1, "unique_users": 1},
+        {"date": day, "messages": 2, "unique_users": 2},
+        {"date": day_before, "messages": 1, "unique_users": 1},
+    ]
+    for rolled in (False, True):  # first live, then from the rollups
+        if rolled:
+            # From the oldest row's day to yesterday, in both tables (no ideas: nothing to roll).
+            assert await rolled_up() == 2 * (NOW.date() - just_before.date()).days
+        assert (await report(client, admin, "chatbot-daily"))["rows"] == expected_daily
+        failed = await report(client, admin, "failed-actions", "?days=7")
+        assert failed["rows"] == [{"action": "login", "status": "failed", "count": 3}]
+    assert ("chatbot_history", day) in await rolled_days()
+    assert ("chatbot_history", day_before) in await rolled_days()
+
+
+async def test_a_change_to_a_rolled_day_is_counted_at_once(client, dataset) -> None:
+    """An update, a delete and a back-dated insert each unroll their day (triggers): no stale rollup."""
+    alice, bob, admin = dataset["alice"], dataset["bob"], dataset["admin"]
+    await rolled_up()
+    ideas_day = ago(2).date().isoformat()
+    assert ("idea_generation_history", ideas_day) in await rolled_days()
+    async with session() as db:
+        await db.execute(update(Idea).where(Idea.title == "ML two").values(user_selected=True))
+        await db.execute(delete(ChatbotMessage).where(ChatbotMessage.message == "old"))
+        await db.execute(
+            insert(ActivityLog),
+            [{"user_id": bob.id, "action": "login", "status": "error", "created_at": ago(3)}],
+        )
+        # Columns no rollup reads: the day stays rolled.
+        await db.execute(
+            update(ActivityLog).where(ActivityLog.user_id == alice.id).values(ip_address="10.0.0.1")
+        )
+    assert ("idea_generation_history", ideas_day) not in await rolled_days()
+    assert ("activity_logs", ago(1).date().isoformat()) in await rolled_days()
+
+    ideas = (await report(client, admin, "idea-categories"))["rows"]
+    assert ideas[0] == {"category": "ml", "total_ideas": 3, "selected_ideas": 2, "selection_rate": 0.6667}
+    daily = (await report(client, admin, "chatbot-daily", "?days=30"))["rows"]
+    assert sum(r["messages"] for r in daily) == 5  # the deleted message of two days ago is gone
+    failed = (await report(client, admin, "failed-actions", "?days=7"))["rows"]
+    assert {"action": "login", "status": "error", "count": 1} in failed
+    changed = await answers(client, admin)
+    assert await rolled_up() > 0  # the unrolled days again
+    assert await answers(client, admin) == changed

@@ -1,0 +1,96 @@
+"""Daily rollups of the admin reports: roll every complete UTC day not yet rolled, one day per transaction."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
+
+from sqlalchemy import text
+
+from lib.core.db import session
+
+# Source table -> the statement that writes one day's rollup rows (:day, [:start, :end)).
+ROLLUPS = {
+    "activity_logs": """
+        INSERT INTO activity_daily (day, status, action, actions)
+        SELECT :day, status, action, count(*) FROM activity_logs
+        WHERE created_at >= :start AND created_at < :end
+        GROUP BY status, action""",
+    "chatbot_history": """
+        INSERT INTO chatbot_daily (day, messages, unique_users)
+        SELECT :day, count(*), count(DISTINCT user_id) FROM chatbot_history
+        WHERE created_at >= :start AND created_at < :end
+        HAVING count(*) > 0""",
+    "idea_generation_history": """
+        INSERT INTO idea_daily (day, category, total_ideas, selected_ideas)
+        SELECT :day, category, count(*), count(*) FILTER (WHERE user_selected) FROM idea_generation_history
+        WHERE created_at >= :start AND created_at < :end
+        GROUP BY category""",
+}
+ROLLUP_TABLES = {
+    "activity_logs": "activity_daily",
+    "chatbot_history": "chatbot_daily",
+    "idea_generation_history": "idea_daily",
+}
+
+# Days before today (UTC) from the table's oldest row that have no stats_rolled_days row: never
+# rolled, or changed since (the triggers of migration e7c0ffee0007 delete the row).
+PENDING = """
+    SELECT d::date AS day
+    FROM generate_series(
+        (SELECT (min(created_at) AT TIME ZONE 'UTC')::date FROM {table}),
+        (now() AT TIME ZONE 'UTC')::date - 1,
+        interval '1 day'
+    ) AS d
+    WHERE NOT EXISTS (SELECT 1 FROM stats_rolled_days r WHERE r.source = :source AND r.day = d::date)
+    ORDER BY 1"""
+# The lock the triggers take before they unroll a day: a change to the day waits for its roll, or
+# the roll waits for the change to commit and then counts it.
+LOCK = """
+    SELECT pg_advisory_xact_lock(
+        hashtext('stats_rollup:' || CAST(:source AS text)), CAST(:day AS date) - date '2000-01-01'
+    )"""
+
+
+@dataclass(frozen=True)
+class RollupResult:
+    rolled: int
+    pending: int
+
+
+async def roll_up(*, deadline: float) -> RollupResult:
+    """Roll every pending day of every source until none is left or `deadline` (monotonic) nears."""
+    rolled = pending = 0
+    for source, insert in ROLLUPS.items():
+        async with session() as db:
+            days = [
+                row.day for row in await db.execute(text(PENDING.format(table=source)), {"source": source})
+            ]
+        for index, day in enumerate(days):
+            if time.monotonic() >= deadline:
+                pending += len(days) - index
+                break
+            await roll_day(source, day, insert)
+            rolled += 1
+    if rolled:
+        # Fresh statistics for the small rollup tables (a backfill grows them from nothing): the
+        # reports' plans should not wait for autovacuum to notice.
+        async with session() as db:
+            await db.execute(text(f"ANALYZE stats_rolled_days, {', '.join(ROLLUP_TABLES.values())}"))
+    return RollupResult(rolled=rolled, pending=pending)
+
+
+async def roll_day(source: str, day: date, insert: str | None = None) -> None:
+    """Replace `day`'s rollup rows of `source` with a fresh count and mark the day rolled."""
+    start = datetime.combine(day, clock(), UTC)
+    params = {"source": source, "day": day, "start": start, "end": start + timedelta(days=1)}
+    async with session() as db:
+        await db.execute(text(LOCK), params)
+        await db.execute(text(f"DELETE FROM {ROLLUP_TABLES[source]} WHERE day = :day"), params)
+        await db.execute(text(insert or ROLLUPS[source]), params)
+        await db.execute(
+            text("INSERT INTO stats_rolled_days (source, day) VALUES (:source, :day) ON CONFLICT DO NOTHING"),
+            params,
+        )
