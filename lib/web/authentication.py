@@ -12,7 +12,7 @@ from starlette.requests import Request
 
 from lib.core import config
 from lib.core.errors import EmailNotVerified, Forbidden, Unauthorized
-from lib.core.rows import core_rows, model_columns
+from lib.core.rows import core_rows, instance_of, model_columns
 from lib.core.tokens import decode_access_token
 from lib.models.users import User
 
@@ -63,7 +63,8 @@ def _user_by_id() -> Select[Any]:
 async def _read_user(db: AsyncSession, user_id: int) -> User | None:
     """User `user_id` without the ORM's load (identity map, instance state): a read only reads it."""
     rows = await core_rows(db, _user_by_id(), {"user_id": user_id})
-    return User(**rows[0]) if rows else None
+    user: User | None = instance_of(User, rows[0]) if rows else None
+    return user
 
 
 def _needs_verified_email(request: Request) -> bool:
