@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Executable
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import configure_mappers
 
 
@@ -47,6 +47,10 @@ def model_columns(model: Any) -> tuple[ColumnElement[Any], ...]:
     return tuple(columns)
 
 
+# The session's connection, as `core_rows` last asked for it (in `AsyncSession.info`).
+_CONNECTION = "core_connection"
+
+
 @cache
 def _class_manager(model: Any) -> Any:
     configure_mappers()  # what the first ORM query would do: the attributes' implementations exist
@@ -70,7 +74,11 @@ async def core_rows(
     """The rows of a Core `statement` as dicts, on the unit of work's connection (its transaction, if any)."""
     # Session.execute would route even a Core select through the ORM's execution (its events,
     # its result wrapping); the session's own connection runs it as plain Core.
-    connection = await db.connection()
+    connection: AsyncConnection | None = db.info.get(_CONNECTION)
+    if connection is None or connection.closed or not db.in_transaction():
+        # Asked of the session once per transaction (each ask is a trip through greenlet_spawn);
+        # after a commit or `release()` that connection is closed and the next one is asked for.
+        connection = db.info[_CONNECTION] = await db.connection()
     result = await connection.execute(statement, params)
     keys = tuple(result.keys())
     # Plain dicts: pydantic reads a dict in one pass, a RowMapping through Mapping.get per field.
