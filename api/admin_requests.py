@@ -9,7 +9,7 @@ from lib.core.pagination import matching, page_of
 from lib.models.admin_requests import AdminRequest
 from lib.rules import notices
 from lib.rules.notifications import Notice, insert_notifying
-from lib.rules.ownership import get_owned, visible
+from lib.rules.ownership import get_owned, read_owned, visible
 from lib.rules.status_machines import ADMIN_REQUEST
 from lib.rules.transitions import transition
 from lib.schemas.admin_requests import (
@@ -55,7 +55,7 @@ async def create_admin_request(call: Call[AdminRequestCreate, None]) -> AdminReq
 
 
 async def get_admin_request(call: Call[None, None]) -> AdminRequestOut:
-    return AdminRequestOut.model_validate(await get_owned(call.db, AdminRequest, call.params["id"], call.me))
+    return await read_owned(call.db, AdminRequest, call.params["id"], call.me, AdminRequestOut)
 
 
 async def _move(call: Call[Any, Any], admin_request: AdminRequest, changes: dict[str, Any]) -> AdminRequest:

@@ -10,7 +10,7 @@ from lib.core.errors import Forbidden
 from lib.core.pagination import page_of
 from lib.models.idea_generation_history import Idea
 from lib.models.projects import Project
-from lib.rules.ownership import get_owned
+from lib.rules.ownership import get_owned, read_owned
 from lib.schemas.common import Page
 from lib.schemas.ideas import IdeaGenerateIn, IdeaOut, IdeaQuery, IdeaRefineIn, IdeasOut, IdeaUpdate
 from lib.web.app import create_app, lambda_handler
@@ -59,7 +59,7 @@ async def list_ideas(call: Call[None, IdeaQuery]) -> Page[IdeaOut]:
 
 
 async def get_idea(call: Call[None, None]) -> IdeaOut:
-    return IdeaOut.model_validate(await get_owned(call.db, Idea, call.params["id"], call.me))
+    return await read_owned(call.db, Idea, call.params["id"], call.me, IdeaOut)
 
 
 async def _own_idea(call: Call[Any, Any], *, for_update: bool = False) -> Idea:

@@ -10,7 +10,7 @@ from lib.models.meetings import Meeting
 from lib.models.projects import Project
 from lib.rules import notices
 from lib.rules.notifications import Notice, insert_notifying
-from lib.rules.ownership import get_owned, visible
+from lib.rules.ownership import get_owned, read_owned, visible
 from lib.rules.status_machines import MEETING
 from lib.rules.transitions import transition
 from lib.schemas.common import Page
@@ -60,7 +60,7 @@ async def create_meeting(call: Call[MeetingCreate, None]) -> MeetingOut:
 
 
 async def get_meeting(call: Call[None, None]) -> MeetingOut:
-    return MeetingOut.model_validate(await get_owned(call.db, Meeting, call.params["id"], call.me))
+    return await read_owned(call.db, Meeting, call.params["id"], call.me, MeetingOut)
 
 
 def _move_notices(meeting: Meeting, to: str, changes: dict[str, Any]) -> list[Notice]:

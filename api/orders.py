@@ -9,7 +9,7 @@ from lib.models.orders import Order
 from lib.models.plans import Plan
 from lib.models.projects import Project
 from lib.rules import notices
-from lib.rules.ownership import get_owned, not_found, visible
+from lib.rules.ownership import get_owned, not_found, read_owned, visible
 from lib.rules.status_machines import ORDER
 from lib.rules.transitions import transition
 from lib.schemas.common import Page
@@ -48,7 +48,7 @@ async def create_order(call: Call[OrderCreate, None]) -> OrderOut:
 
 
 async def get_order(call: Call[None, None]) -> OrderOut:
-    return OrderOut.model_validate(await get_owned(call.db, Order, call.params["id"], call.me))
+    return await read_owned(call.db, Order, call.params["id"], call.me, OrderOut)
 
 
 async def update_order_status(call: Call[OrderStatusUpdate, None]) -> OrderOut:

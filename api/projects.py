@@ -6,7 +6,7 @@ from sqlalchemy import func, select, update
 
 from lib.core.pagination import matching, page_of
 from lib.models.projects import Project
-from lib.rules.ownership import get_owned, not_found, owned, visible
+from lib.rules.ownership import not_found, owned, read_owned, visible
 from lib.rules.search import search_page
 from lib.schemas.common import Page
 from lib.schemas.projects import ProjectCreate, ProjectOut, ProjectQuery, ProjectUpdate
@@ -38,7 +38,7 @@ async def get_project(call: Call[None, None]) -> ProjectOut:
 
 
 async def _current(call: Call[Any, Any]) -> ProjectOut:
-    return ProjectOut.model_validate(await get_owned(call.db, Project, call.params["id"], call.me))
+    return await read_owned(call.db, Project, call.params["id"], call.me, ProjectOut)
 
 
 async def update_project(call: Call[ProjectUpdate, None]) -> ProjectOut:

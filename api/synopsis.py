@@ -10,7 +10,7 @@ from lib.models.projects import Project
 from lib.models.synopsis import Synopsis
 from lib.rules import notices
 from lib.rules.notifications import Notice, insert_notifying
-from lib.rules.ownership import get_owned, owned, visible
+from lib.rules.ownership import get_owned, owned, read_owned, visible
 from lib.rules.status_machines import SYNOPSIS
 from lib.rules.transitions import transition
 from lib.schemas.common import Page
@@ -99,7 +99,7 @@ async def get_synopsis(call: Call[None, None]) -> SynopsisOut:
 
 
 async def _current(call: Call[Any, Any]) -> SynopsisOut:
-    return SynopsisOut.model_validate(await get_owned(call.db, Synopsis, call.params["id"], call.me))
+    return await read_owned(call.db, Synopsis, call.params["id"], call.me, SynopsisOut)
 
 
 async def update_synopsis(call: Call[SynopsisUpdate, None]) -> SynopsisOut:

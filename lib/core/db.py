@@ -109,6 +109,10 @@ async def session(*, autocommit: bool = False, single_write: bool = False) -> As
         except BaseException:
             await db.rollback()
             raise
+        if autocommit and not (db.new or db.dirty or db.deleted):
+            # PostgreSQL committed each statement as it ran and nothing waits to be flushed: the
+            # commit would only walk the session's bookkeeping (a read's whole end); closing is enough.
+            return
         await db.commit()
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.core.errors import field_error
 from lib.core.limits import is_db_id
+from lib.core.rows import core_rows, out_columns
 from lib.schemas.common import Page
 
 OutT = TypeVar("OutT", bound=BaseModel)
@@ -45,15 +46,19 @@ def decode_cursor(cursor: str, key: Callable[[Any], Any] = int) -> tuple[datetim
         raise field_error(["query", "cursor"], "Invalid cursor") from None
 
 
+def _newest_first(statement: Select[Any], model: Any, *, limit: int, cursor: str | None) -> Select[Any]:
+    """`statement` ordered newest first, from after `cursor`, one row over `limit` (is there more?)."""
+    if cursor:
+        created_at, row_id = decode_cursor(cursor)
+        statement = statement.where(tuple_(model.created_at, model.id) < (created_at, row_id))
+    return statement.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
+
+
 async def paginate(
     db: AsyncSession, statement: Select[Any], model: Any, *, limit: int, cursor: str | None
 ) -> tuple[list[Any], str | None]:
     """Run `statement` newest first from `cursor`; return one page and the next page's cursor."""
-    order = (model.created_at.desc(), model.id.desc())
-    if cursor:
-        created_at, row_id = decode_cursor(cursor)
-        statement = statement.where(tuple_(model.created_at, model.id) < (created_at, row_id))
-    rows = list((await db.scalars(statement.order_by(*order).limit(limit + 1))).all())
+    rows = list((await db.scalars(_newest_first(statement, model, limit=limit, cursor=cursor))).all())
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
@@ -73,6 +78,17 @@ async def page_of(
     db: AsyncSession, statement: Select[Any], model: Any, out: type[OutT], query: Any
 ) -> Page[OutT]:
     """One page of `statement` (newest first, from `query.cursor`), each row as an `out` model."""
-    rows, next_cursor = await paginate(db, statement, model, limit=query.limit, cursor=query.cursor)
     page = Page[out]  # type: ignore[valid-type]  # pydantic needs the concrete model to validate items
-    return page(items=[out.model_validate(row) for row in rows], next_cursor=next_cursor)
+    columns = out_columns(model, out)
+    if columns is None or not {"id", "created_at"} <= out.model_fields.keys():
+        rows, next_cursor = await paginate(db, statement, model, limit=query.limit, cursor=query.cursor)
+        return page(items=[out.model_validate(row) for row in rows], next_cursor=next_cursor)
+    # Only `out`'s columns, as Core rows: the same values as the ORM objects would give, with no
+    # object loaded; the page is validated in one call.
+    core = _newest_first(statement.with_only_columns(*columns), model, limit=query.limit, cursor=query.cursor)
+    rows = await core_rows(db, core)
+    next_cursor = None
+    if len(rows) > query.limit:
+        rows = rows[: query.limit]
+        next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"])
+    return page.model_validate({"items": rows, "next_cursor": next_cursor})

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, select
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.core.errors import NotFound
+from lib.core.rows import core_rows, out_columns
 from lib.models.users import User
 
 RowT = TypeVar("RowT")
+OutT = TypeVar("OutT", bound=BaseModel)
 
 
 def label(model: Any) -> str:
@@ -21,9 +25,14 @@ def label(model: Any) -> str:
 
 def visible(model: Any, user: User, *, admin_sees_all: bool = True) -> list[ColumnElement[bool]]:
     """Conditions limiting `model` to rows `user` may see (soft-deleted rows are never visible)."""
+    return _visible(model, user.id, sees_all=admin_sees_all and user.is_admin)
+
+
+def _visible(model: Any, user_id: Any, *, sees_all: bool) -> list[ColumnElement[bool]]:
+    # `user_id` is a value, or a bind parameter in a statement built once (`_owned_read`).
     conditions: list[ColumnElement[bool]] = []
-    if not (admin_sees_all and user.is_admin):
-        conditions.append(model.user_id == user.id)
+    if not sees_all:
+        conditions.append(model.user_id == user_id)
     if hasattr(model, "deleted_at"):
         conditions.append(model.deleted_at.is_(None))
     return conditions
@@ -58,3 +67,28 @@ async def get_owned(
     if row is None:
         raise not_found(model, row_id)
     return row
+
+
+@cache
+def _owned_read(model: Any, out: type[BaseModel], sees_all: bool) -> Select[Any] | None:
+    """`get_owned`'s select as `out`'s columns, built once: row and user ids are bind parameters."""
+    columns = out_columns(model, out)
+    if columns is None:
+        return None
+    user_id = bindparam("owner_id", type_=model.id.type)
+    return select(*columns).where(
+        model.id == bindparam("row_id"), *_visible(model, user_id, sees_all=sees_all)
+    )
+
+
+async def read_owned(
+    db: AsyncSession, model: Any, row_id: int, user: User, out: type[OutT], *, admin_sees_all: bool = True
+) -> OutT:
+    """`get_owned` for a read: row `row_id` as an `out` model, without loading an ORM object; else 404."""
+    statement = _owned_read(model, out, admin_sees_all and user.is_admin)
+    if statement is None:
+        return out.model_validate(await get_owned(db, model, row_id, user, admin_sees_all=admin_sees_all))
+    rows = await core_rows(db, statement, {"row_id": row_id, "owner_id": user.id})
+    if not rows:
+        raise not_found(model, row_id)
+    return out.model_validate(rows[0])

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hmac
+from functools import cache
+from typing import Any
 
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from lib.core import config
 from lib.core.errors import EmailNotVerified, Forbidden, Unauthorized
+from lib.core.rows import core_rows, instance_of, model_columns
 from lib.core.tokens import decode_access_token
 from lib.models.users import User
 
@@ -21,8 +25,12 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-async def authenticate(db: AsyncSession, request: Request, mode: str) -> User | None:
-    """The caller as the endpoint's `auth` mode requires: optional, user, admin or cron."""
+async def authenticate(db: AsyncSession, request: Request, mode: str, *, write: bool = True) -> User | None:
+    """The caller as the endpoint's `auth` mode requires: optional, user, admin or cron.
+
+    For a write the user is the session's own object (a handler may change and flush it); for a
+    read (`write=False`) it is built from a Core row and belongs to no session.
+    """
     token = bearer_token(request)
     if mode == "cron":
         secret = config.get_settings().cron_secret
@@ -34,7 +42,7 @@ async def authenticate(db: AsyncSession, request: Request, mode: str) -> User | 
             return None
         raise Unauthorized()
     user_id, version = decode_access_token(token)
-    user = await db.get(User, user_id)
+    user = await db.get(User, user_id) if write else await _read_user(db, user_id)
     # The version is compared on the row read anyway: revoking every token (logout, a new password,
     # deactivation, demotion, deletion) is one increment and costs no round trip here.
     if user is None or not user.is_active or user.token_version != version:
@@ -43,6 +51,19 @@ async def authenticate(db: AsyncSession, request: Request, mode: str) -> User | 
         raise Forbidden("Admin access required")
     if not user.email_verified and _needs_verified_email(request):
         raise EmailNotVerified()
+    return user
+
+
+@cache
+def _user_by_id() -> Select[Any]:
+    # Built once per process: a fixed statement's cache key is computed once, not per request.
+    return select(*model_columns(User)).where(User.id == bindparam("user_id"))
+
+
+async def _read_user(db: AsyncSession, user_id: int) -> User | None:
+    """User `user_id` without the ORM's load (identity map, instance state): a read only reads it."""
+    rows = await core_rows(db, _user_by_id(), {"user_id": user_id})
+    user: User | None = instance_of(User, rows[0]) if rows else None
     return user
 
 

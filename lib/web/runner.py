@@ -56,7 +56,7 @@ async def _unit_of_work(
             if endpoint.auth != "public":
                 from lib.web.authentication import authenticate
 
-                user = await authenticate(db, request, endpoint.auth)
+                user = await authenticate(db, request, endpoint.auth, write=endpoint.is_write)
             call: Call[Any, Any] = Call(
                 request=request,
                 db=db,

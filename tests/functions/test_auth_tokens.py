@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import Callable
@@ -129,6 +130,19 @@ async def test_token_of_a_deactivated_user_is_401(client: httpx.AsyncClient, ali
     async with session() as db:
         await db.execute(update(User).where(User.id == alice.id).values(is_active=False))
     assert_error(await client.get("/api/auth/me", headers=alice.headers), 401, "unauthorized")
+
+
+async def test_a_token_accepted_before_is_refused_once_it_expires(
+    client: httpx.AsyncClient, alice: Account
+) -> None:
+    # A warm function checks a token it has seen only against the clock: expiry still applies.
+    lifetime = timedelta(minutes=get_settings().access_token_minutes)
+    token, _ = create_access_token(alice.id, now=datetime.now(UTC) - lifetime + timedelta(seconds=2))
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await client.get("/api/auth/me", headers=headers)).status_code == 200
+    await asyncio.sleep(2.1)
+    error = assert_error(await client.get("/api/auth/me", headers=headers), 401, "unauthorized")
+    assert error["message"] == "Access token has expired"
 
 
 async def test_rejected_token_is_recorded_without_the_token(
