@@ -177,8 +177,9 @@ def scenarios(data: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 
 
 def is_auth_lookup(sql: str) -> bool:
+    """The caller's user by id: the ORM's labelled select (writes) or the Core one (reads)."""
     flat = " ".join(sql.split())
-    return flat.startswith("SELECT users.id AS users_id") and flat.endswith("WHERE users.id = $1::BIGINT")
+    return flat.startswith("SELECT users.id") and flat.endswith("FROM users WHERE users.id = $1::BIGINT")
 
 
 async def capture(data: dict[str, Any]) -> list[dict[str, Any]]:

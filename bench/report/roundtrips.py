@@ -18,7 +18,7 @@ def brief(flight: str) -> str:
     sql = sql.rstrip(";")
     if kinds.startswith("Close"):
         return "close a prepared statement"
-    if sql.startswith("SELECT users.id AS users_id"):
+    if sql.startswith("SELECT users.id"):  # the ORM's labelled select (writes) or the Core one (reads)
         target = "auth user lookup"
     elif match := re.match(r"(INSERT INTO|UPDATE|DELETE FROM) (\w+)", sql):
         target = f"{match.group(1).split()[0]} {match.group(2)}"

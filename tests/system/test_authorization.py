@@ -278,11 +278,10 @@ async def world(client):  # type: ignore[no-untyped-def]
     }
 
 
-@pytest.mark.parametrize("actor", ACTORS)
-@pytest.mark.parametrize("route", sorted(MATRIX))
-async def test_authorization_cell(
-    client: httpx.AsyncClient, world, route: str, actor: str, request: pytest.FixtureRequest
-) -> None:
+async def send_cell(
+    client: httpx.AsyncClient, world: dict[str, Any], route: str, actor: str, request: pytest.FixtureRequest
+) -> tuple[httpx.Response, int]:
+    """One matrix cell's request, sent as `actor` in the seeded world: the response, the status it is due."""
     expected, body = MATRIX[route][0][actor], MATRIX[route][1]
     method, template = route.split(" ", 1)
     if template.startswith("/api/files/"):
@@ -294,7 +293,15 @@ async def test_authorization_cell(
     kwargs: dict[str, Any] = {"headers": world["tokens"][actor]}
     if body is not None:
         kwargs["json"] = body(ids, actor)
-    response = await client.request(method, path, **kwargs)
+    return await client.request(method, path, **kwargs), expected
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("route", sorted(MATRIX))
+async def test_authorization_cell(
+    client: httpx.AsyncClient, world, route: str, actor: str, request: pytest.FixtureRequest
+) -> None:
+    response, expected = await send_cell(client, world, route, actor, request)
     assert response.status_code == expected, response.text
     if expected >= 400:
         assert (

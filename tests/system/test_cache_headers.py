@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.system.test_authorization import MATRIX, PATH_IDS, world
+from tests.system.test_authorization import MATRIX, send_cell, world
 
 # The contract's list (docs/API.md, "Caching"): the only answers a CDN may keep, and only anonymous ones.
 CDN_CACHED = {
@@ -48,18 +48,7 @@ def test_the_cdn_cached_routes_are_the_contracts() -> None:
 async def test_no_answer_with_a_token_is_cacheable(
     client: httpx.AsyncClient, world: dict[str, Any], route: str, actor: str, request: pytest.FixtureRequest
 ) -> None:
-    expected, body = MATRIX[route][0][actor], MATRIX[route][1]
-    method, template = route.split(" ", 1)
-    if template.startswith("/api/files/"):
-        request.getfixturevalue("storage")
-    ids = world["ids"]
-    key = PATH_IDS.get(template)
-    path = template.replace("{id}", str(ids[key])).replace("{session_id}", str(ids[key])) if key else template
-    path = path.replace("{provider}", "razorpay")
-    kwargs: dict[str, Any] = {"headers": world["tokens"][actor]}
-    if body is not None:
-        kwargs["json"] = body(ids, actor)
-    response = await client.request(method, path, **kwargs)
+    response, expected = await send_cell(client, world, route, actor, request)
     # The request got as far as the matrix says (a valid token reached the handler), whatever its status.
     assert response.status_code == expected, response.text
     cache_control = response.headers["cache-control"]
