@@ -127,8 +127,9 @@ def pooler_line(rt: dict[str, Any] | None) -> str:
     if through == alone:
         return (
             f"a warm GET takes {through} round trips through the pooler, as direct (prepared statements "
-            "tracked by PgBouncer, §2): the gap is PgBouncer's own hop, whose CPU shares this machine's "
-            "2 cores with PostgreSQL, the function and the load generator"
+            "tracked by PgBouncer, §2), over PgBouncer's unix socket as direct goes over PostgreSQL's: "
+            "what differs is PgBouncer's own hop, whose CPU shares this machine's 2 cores with "
+            "PostgreSQL, the function and the load generator"
         )
     return (
         f"behind the pooler a warm GET takes {through} round trips instead of {alone}: no "
