@@ -23,8 +23,7 @@ async def list_projects(call: Call[None, ProjectQuery]) -> Page[ProjectOut]:
     # Searched: a bounded walk of the newest rows, then the GIN index (lib/rules/search.py says why).
     tsquery = func.websearch_to_tsquery("english", query.q)
     conditions = [] if statement.whereclause is None else [statement.whereclause]
-    rows, next_cursor = await search_page(call.db, Project, conditions, tsquery, query)
-    return Page[ProjectOut](items=[ProjectOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+    return await search_page(call.db, Project, ProjectOut, conditions, tsquery, query)
 
 
 async def create_project(call: Call[ProjectCreate, None]) -> ProjectOut:

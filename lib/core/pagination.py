@@ -46,7 +46,7 @@ def decode_cursor(cursor: str, key: Callable[[Any], Any] = int) -> tuple[datetim
         raise field_error(["query", "cursor"], "Invalid cursor") from None
 
 
-def _newest_first(statement: Select[Any], model: Any, *, limit: int, cursor: str | None) -> Select[Any]:
+def newest_first(statement: Select[Any], model: Any, *, limit: int, cursor: str | None) -> Select[Any]:
     """`statement` ordered newest first, from after `cursor`, one row over `limit` (is there more?)."""
     if cursor:
         created_at, row_id = decode_cursor(cursor)
@@ -58,7 +58,7 @@ async def paginate(
     db: AsyncSession, statement: Select[Any], model: Any, *, limit: int, cursor: str | None
 ) -> tuple[list[Any], str | None]:
     """Run `statement` newest first from `cursor`; return one page and the next page's cursor."""
-    rows = list((await db.scalars(_newest_first(statement, model, limit=limit, cursor=cursor))).all())
+    rows = list((await db.scalars(newest_first(statement, model, limit=limit, cursor=cursor))).all())
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
@@ -85,7 +85,7 @@ async def page_of(
         return page(items=[out.model_validate(row) for row in rows], next_cursor=next_cursor)
     # Only `out`'s columns, as Core rows: the same values as the ORM objects would give, with no
     # object loaded; the page is validated in one call.
-    core = _newest_first(statement.with_only_columns(*columns), model, limit=query.limit, cursor=query.cursor)
+    core = newest_first(statement.with_only_columns(*columns), model, limit=query.limit, cursor=query.cursor)
     rows = await core_rows(db, core)
     next_cursor = None
     if len(rows) > query.limit:

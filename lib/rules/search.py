@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select, tuple_, union_all
 
-from lib.core.pagination import decode_cursor, paginate
+from lib.core.pagination import OutT, decode_cursor, page_of
+from lib.schemas.common import Page
 
 # How many of the newest candidate rows are checked in created_at order before the GIN index is
 # asked for older matches. A common term fills the page from these (a bounded created_at walk); a
@@ -72,9 +73,16 @@ def search_statement(
 
 
 async def search_page(
-    db: Any, model: Any, conditions: list[ColumnElement[bool]], tsquery: ColumnElement[Any], query: Any
-) -> tuple[list[Any], str | None]:
+    db: Any,
+    model: Any,
+    out: type[OutT],
+    conditions: list[ColumnElement[bool]],
+    tsquery: ColumnElement[Any],
+    query: Any,
+) -> Page[OutT]:
     """One page (newest first, from `query.cursor`) of rows meeting `conditions` and matching `tsquery`."""
     after = decode_cursor(query.cursor) if query.cursor else None
-    statement = search_statement(model, conditions, tsquery, want=query.limit + 1, after=after)
-    return await paginate(db, statement, model, limit=query.limit, cursor=None)
+    # page_of orders, pages and validates the few ids found, as for any list.
+    return await page_of(
+        db, search_statement(model, conditions, tsquery, want=query.limit + 1, after=after), model, out, query
+    )
