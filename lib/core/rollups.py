@@ -11,28 +11,32 @@ from sqlalchemy import text
 
 from lib.core.db import session
 
-# Source table -> the statement that writes one day's rollup rows (:day, [:start, :end)).
+# Source table -> (its rollup table, the statement that writes one day's rows: :day, [:start, :end)).
 ROLLUPS = {
-    "activity_logs": """
+    "activity_logs": (
+        "activity_daily",
+        """
         INSERT INTO activity_daily (day, status, action, actions)
         SELECT :day, status, action, count(*) FROM activity_logs
         WHERE created_at >= :start AND created_at < :end
         GROUP BY status, action""",
-    "chatbot_history": """
+    ),
+    "chatbot_history": (
+        "chatbot_daily",
+        """
         INSERT INTO chatbot_daily (day, messages, unique_users)
         SELECT :day, count(*), count(DISTINCT user_id) FROM chatbot_history
         WHERE created_at >= :start AND created_at < :end
         HAVING count(*) > 0""",
-    "idea_generation_history": """
+    ),
+    "idea_generation_history": (
+        "idea_daily",
+        """
         INSERT INTO idea_daily (day, category, total_ideas, selected_ideas)
         SELECT :day, category, count(*), count(*) FILTER (WHERE user_selected) FROM idea_generation_history
         WHERE created_at >= :start AND created_at < :end
         GROUP BY category""",
-}
-ROLLUP_TABLES = {
-    "activity_logs": "activity_daily",
-    "chatbot_history": "chatbot_daily",
-    "idea_generation_history": "idea_daily",
+    ),
 }
 
 # Days before today (UTC) from the table's oldest row that have no stats_rolled_days row: never
@@ -63,7 +67,7 @@ class RollupResult:
 async def roll_up(*, deadline: float) -> RollupResult:
     """Roll every pending day of every source until none is left or `deadline` (monotonic) nears."""
     rolled = pending = 0
-    for source, insert in ROLLUPS.items():
+    for source in ROLLUPS:
         async with session() as db:
             days = [
                 row.day for row in await db.execute(text(PENDING.format(table=source)), {"source": source})
@@ -72,24 +76,27 @@ async def roll_up(*, deadline: float) -> RollupResult:
             if time.monotonic() >= deadline:
                 pending += len(days) - index
                 break
-            await roll_day(source, day, insert)
+            await roll_day(source, day)
             rolled += 1
     if rolled:
         # Fresh statistics for the small rollup tables (a backfill grows them from nothing): the
         # reports' plans should not wait for autovacuum to notice.
         async with session() as db:
-            await db.execute(text(f"ANALYZE stats_rolled_days, {', '.join(ROLLUP_TABLES.values())}"))
+            await db.execute(
+                text(f"ANALYZE stats_rolled_days, {', '.join(table for table, _ in ROLLUPS.values())}")
+            )
     return RollupResult(rolled=rolled, pending=pending)
 
 
-async def roll_day(source: str, day: date, insert: str | None = None) -> None:
+async def roll_day(source: str, day: date) -> None:
     """Replace `day`'s rollup rows of `source` with a fresh count and mark the day rolled."""
+    table, insert = ROLLUPS[source]
     start = datetime.combine(day, clock(), UTC)
     params = {"source": source, "day": day, "start": start, "end": start + timedelta(days=1)}
     async with session() as db:
         await db.execute(text(LOCK), params)
-        await db.execute(text(f"DELETE FROM {ROLLUP_TABLES[source]} WHERE day = :day"), params)
-        await db.execute(text(insert or ROLLUPS[source]), params)
+        await db.execute(text(f"DELETE FROM {table} WHERE day = :day"), params)
+        await db.execute(text(insert), params)
         await db.execute(
             text("INSERT INTO stats_rolled_days (source, day) VALUES (:source, :day) ON CONFLICT DO NOTHING"),
             params,
