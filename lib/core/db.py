@@ -20,6 +20,7 @@ from lib.core.db_events import (
     is_stale_statement,
 )
 from lib.core.db_url import database_target
+from lib.core.driver_reads import POOLED, give_back
 from lib.core.errors import ServiceUnavailable
 
 
@@ -55,6 +56,8 @@ def create_engine_for(settings: Settings, url: str | None = None) -> AsyncEngine
 
 # Set on a session once `release()` committed part of its work.
 RELEASED = "released"
+# Set on a session whose statements each commit on their own (an autocommit unit of work).
+READS_OUTSIDE_TRANSACTION = "reads_outside_transaction"
 # Engines behind a legacy transaction-mode pooler: every unit of work there is a transaction.
 _forces_transactions: weakref.WeakKeyDictionary[AsyncEngine, bool] = weakref.WeakKeyDictionary()
 # Per engine, its AUTOCOMMIT view (same pool), made once rather than per request.
@@ -103,17 +106,26 @@ async def session(*, autocommit: bool = False, single_write: bool = False) -> As
     # or the pooler may hand them different server connections.
     autocommit = autocommit and not _forces_transactions.get(engine, False)
     bind = _autocommit_view(engine) if autocommit else engine
-    async with AsyncSession(bind, expire_on_commit=False, info={SINGLE_WRITE: single_write}) as db:
+    info = {SINGLE_WRITE: single_write, READS_OUTSIDE_TRANSACTION: autocommit}
+    db = AsyncSession(bind, expire_on_commit=False, info=info)
+    try:
         try:
             yield db
         except BaseException:
             await db.rollback()
             raise
-        if autocommit and not (db.new or db.dirty or db.deleted):
-            # PostgreSQL committed each statement as it ran and nothing waits to be flushed: the
-            # commit would only walk the session's bookkeeping (a read's whole end); closing is enough.
-            return
-        await db.commit()
+        if not autocommit or db.new or db.dirty or db.deleted:
+            # (With autocommit and nothing waiting to be flushed, PostgreSQL committed each statement
+            # as it ran: the commit would only walk the session's bookkeeping, a read's whole end.)
+            await db.commit()
+    finally:
+        if POOLED in db.info:
+            await give_back(db)
+        if db.in_transaction():
+            # What `async with AsyncSession` does: the connection goes back even if this task is
+            # cancelled meanwhile. A session that never took one (reads sent straight to asyncpg,
+            # or work already committed) has nothing to give back, and skips the task it costs.
+            await asyncio.shield(asyncio.create_task(db.close()))
 
 
 async def release(db: AsyncSession) -> None:

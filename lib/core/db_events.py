@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import time
+import weakref
 from typing import Any
 
-from sqlalchemy import event, exc
+from sqlalchemy import Engine, Pool, event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only
@@ -16,9 +17,28 @@ from lib.core.log import get_logger
 log = get_logger("db")
 
 
+# Per engine, kept by its pool (which the engine's option views, the autocommit one, share): the
+# slow-query threshold (ms), and the fresh-plans generation behind PgBouncer.
+_slow_thresholds: weakref.WeakKeyDictionary[Pool, int] = weakref.WeakKeyDictionary()
+_plan_generations: weakref.WeakKeyDictionary[Pool, int] = weakref.WeakKeyDictionary()
+
+
+def log_if_slow(engine: Engine, statement: str, elapsed_ms: float) -> None:
+    """Log `statement` if it took the engine's slow-query threshold or longer: text and time, no values."""
+    threshold_ms = _slow_thresholds.get(engine.pool)
+    if threshold_ms is not None and elapsed_ms >= threshold_ms:
+        log.warning(
+            "slow_query",
+            duration_ms=round(elapsed_ms, 2),
+            statement=" ".join(statement.split())[:2000],
+            threshold_ms=threshold_ms,
+        )
+
+
 def install_slow_query_log(engine: AsyncEngine, threshold_ms: int) -> None:
     """Log statements slower than the threshold: text and duration, never parameter values."""
     sync_engine = engine.sync_engine
+    _slow_thresholds[sync_engine.pool] = threshold_ms
 
     @event.listens_for(sync_engine, "before_cursor_execute")
     def _start(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
@@ -27,16 +47,8 @@ def install_slow_query_log(engine: AsyncEngine, threshold_ms: int) -> None:
     @event.listens_for(sync_engine, "after_cursor_execute")
     def _finish(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
         started = conn.info.get("query_started")
-        if not started:
-            return
-        elapsed_ms = (time.perf_counter() - started.pop()) * 1000
-        if elapsed_ms >= threshold_ms:
-            log.warning(
-                "slow_query",
-                duration_ms=round(elapsed_ms, 2),
-                statement=" ".join(statement.split())[:2000],
-                threshold_ms=threshold_ms,
-            )
+        if started:
+            log_if_slow(sync_engine, statement, (time.perf_counter() - started.pop()) * 1000)
 
 
 def install_idle_ping(engine: AsyncEngine, idle_seconds: float) -> None:
@@ -131,18 +143,29 @@ def install_fresh_plans_after_schema_change(engine: AsyncEngine) -> None:
     new: the first stale statement moves this process to the next generation, and the unit of work
     that failed on it (replayed once by the runner) prepares fresh statements on every server.
     """
-    generation = [0]
+    sync_engine = engine.sync_engine
+    _plan_generations[sync_engine.pool] = 0
 
-    @event.listens_for(engine.sync_engine, "handle_error")
+    @event.listens_for(sync_engine, "handle_error")
     def _next_generation(context: Any) -> None:
         if is_stale_statement(context.original_exception):
-            generation[0] += 1
+            next_plans_generation(sync_engine)
 
-    @event.listens_for(engine.sync_engine, "before_cursor_execute", retval=True)
+    @event.listens_for(sync_engine, "before_cursor_execute", retval=True)
     def _mark(
         conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
     ) -> tuple[str, Any]:
-        if generation[0]:
-            # Installed last, so the other listeners (the single-write guard) see the plain text.
-            statement = f"/* plans {generation[0]} */ {statement}"
-        return statement, params
+        # Installed last, so the other listeners (the single-write guard) see the plain text.
+        return plans_marker(sync_engine) + statement, params
+
+
+def next_plans_generation(engine: Engine) -> None:
+    """After a stale plan: every statement of `engine` gets a new text (engines with fresh plans only)."""
+    if engine.pool in _plan_generations:
+        _plan_generations[engine.pool] += 1
+
+
+def plans_marker(engine: Engine) -> str:
+    """The comment that starts each statement of `engine`'s current plan generation ("" before any)."""
+    generation = _plan_generations.get(engine.pool, 0)
+    return f"/* plans {generation} */ " if generation else ""

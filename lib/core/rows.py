@@ -11,6 +11,9 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import configure_mappers
 
+from lib.core.db import READS_OUTSIDE_TRANSACTION
+from lib.core.driver_reads import driver_rows, pooled_driver_rows
+
 
 @cache
 def out_columns(model: Any, out: type[BaseModel]) -> tuple[ColumnElement[Any], ...] | None:
@@ -47,8 +50,10 @@ def model_columns(model: Any) -> tuple[ColumnElement[Any], ...]:
     return tuple(columns)
 
 
-# The session's connection, as `core_rows` last asked for it (in `AsyncSession.info`).
+# The session's connection, as `core_rows` last asked for it (in `AsyncSession.info`), and its
+# asyncpg connection when reads may go straight to it.
 _CONNECTION = "core_connection"
+_DRIVER = "core_driver"
 
 
 @cache
@@ -72,13 +77,28 @@ async def core_rows(
     db: AsyncSession, statement: Executable, params: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
     """The rows of a Core `statement` as dicts, on the unit of work's connection (its transaction, if any)."""
-    # Session.execute would route even a Core select through the ORM's execution (its events,
-    # its result wrapping); the session's own connection runs it as plain Core.
     connection: AsyncConnection | None = db.info.get(_CONNECTION)
     if connection is None or connection.closed or not db.in_transaction():
+        if db.info.get(READS_OUTSIDE_TRANSACTION) and not db.in_transaction():
+            # An autocommit unit of work that holds no connection: asyncpg runs the read on one
+            # taken from the pool just for it (the session's own would cost twice as much).
+            rows = await pooled_driver_rows(db, db.bind.sync_engine, statement, params)
+            if rows is not None:
+                return rows
         # Asked of the session once per transaction (each ask is a trip through greenlet_spawn);
         # after a commit or `release()` that connection is closed and the next one is asked for.
         connection = db.info[_CONNECTION] = await db.connection()
+        raw = await connection.get_raw_connection()
+        # Outside a transaction asyncpg can run the read itself: nothing to begin, commit or roll back.
+        adapted: Any = raw.dbapi_connection
+        db.info[_DRIVER] = raw if adapted.autocommit else None
+    raw = db.info[_DRIVER]
+    if raw is not None:
+        rows = await driver_rows(connection.sync_engine, raw, statement, params, connection.invalidate)
+        if rows is not None:
+            return rows
+    # Session.execute would route even a Core select through the ORM's execution (its events,
+    # its result wrapping); the session's own connection runs it as plain Core.
     result = await connection.execute(statement, params)
     keys = tuple(result.keys())
     # Plain dicts: pydantic reads a dict in one pass, a RowMapping through Mapping.get per field.
