@@ -2,14 +2,13 @@
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 
 from lib.core.errors import Conflict, field_error
-from lib.core.pagination import matching, page_of
 from lib.models.admin_requests import AdminRequest
 from lib.rules import notices
 from lib.rules.notifications import Notice, insert_notifying
-from lib.rules.ownership import get_owned, read_owned, visible
+from lib.rules.ownership import get_owned, read_owned, visible_page
 from lib.rules.status_machines import ADMIN_REQUEST
 from lib.rules.transitions import transition
 from lib.schemas.admin_requests import (
@@ -38,9 +37,7 @@ def _check_update_shape(changes: dict[str, Any]) -> None:
 
 async def list_admin_requests(call: Call[None, AdminRequestQuery]) -> Page[AdminRequestOut]:
     query = call.query
-    statement = select(AdminRequest).where(*visible(AdminRequest, call.me))
-    statement = matching(statement, AdminRequest, query, "status", "user_id")
-    return await page_of(call.db, statement, AdminRequest, AdminRequestOut, query)
+    return await visible_page(call.db, AdminRequest, AdminRequestOut, call.me, query, "status", "user_id")
 
 
 async def create_admin_request(call: Call[AdminRequestCreate, None]) -> AdminRequestOut:

@@ -4,12 +4,11 @@ from sqlalchemy import select, update
 
 from lib.core.db import release
 from lib.core.errors import Conflict
-from lib.core.pagination import matching, page_of
 from lib.models.orders import Order
 from lib.models.plans import Plan
 from lib.models.projects import Project
 from lib.rules import notices
-from lib.rules.ownership import get_owned, not_found, read_owned, visible
+from lib.rules.ownership import get_owned, not_found, read_owned, visible_page
 from lib.rules.status_machines import ORDER
 from lib.rules.transitions import transition
 from lib.schemas.common import Page
@@ -20,9 +19,7 @@ from lib.web.endpoints import Call, get, patch, post
 
 async def list_orders(call: Call[None, OrderQuery]) -> Page[OrderOut]:
     query = call.query
-    statement = select(Order).where(*visible(Order, call.me))
-    statement = matching(statement, Order, query, "status", "project_id", "user_id")
-    return await page_of(call.db, statement, Order, OrderOut, query)
+    return await visible_page(call.db, Order, OrderOut, call.me, query, "status", "project_id", "user_id")
 
 
 async def create_order(call: Call[OrderCreate, None]) -> OrderOut:

@@ -4,9 +4,9 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from lib.core.pagination import matching, page_of
+from lib.core.pagination import matching
 from lib.models.projects import Project
-from lib.rules.ownership import not_found, owned, read_owned, visible
+from lib.rules.ownership import not_found, owned, read_owned, visible, visible_page
 from lib.rules.search import search_page
 from lib.schemas.common import Page
 from lib.schemas.projects import ProjectCreate, ProjectOut, ProjectQuery, ProjectUpdate
@@ -16,10 +16,12 @@ from lib.web.endpoints import Call, delete, get, patch, post
 
 async def list_projects(call: Call[None, ProjectQuery]) -> Page[ProjectOut]:
     query = call.query
+    if not query.q:
+        return await visible_page(
+            call.db, Project, ProjectOut, call.me, query, "status", "category", "user_id"
+        )
     statement = select(Project).where(*visible(Project, call.me))
     statement = matching(statement, Project, query, "status", "category", "user_id")
-    if not query.q:
-        return await page_of(call.db, statement, Project, ProjectOut, query)
     # Searched: a bounded walk of the newest rows, then the GIN index (lib/rules/search.py says why).
     tsquery = func.websearch_to_tsquery("english", query.q)
     conditions = [] if statement.whereclause is None else [statement.whereclause]

@@ -2,15 +2,14 @@
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, update
 
 from lib.core.errors import Conflict
-from lib.core.pagination import matching, page_of
 from lib.models.projects import Project
 from lib.models.synopsis import Synopsis
 from lib.rules import notices
 from lib.rules.notifications import Notice, insert_notifying
-from lib.rules.ownership import get_owned, owned, read_owned, visible
+from lib.rules.ownership import get_owned, owned, read_owned, visible_page
 from lib.rules.status_machines import SYNOPSIS
 from lib.rules.transitions import transition
 from lib.schemas.common import Page
@@ -75,9 +74,9 @@ async def _move(call: Call[Any, Any], synopsis_id: int, to: str, feedback: str |
 
 async def list_synopses(call: Call[None, SynopsisQuery]) -> Page[SynopsisOut]:
     query = call.query
-    statement = select(Synopsis).where(*visible(Synopsis, call.me))
-    statement = matching(statement, Synopsis, query, "status", "project_id", "user_id")
-    return await page_of(call.db, statement, Synopsis, SynopsisOut, query)
+    return await visible_page(
+        call.db, Synopsis, SynopsisOut, call.me, query, "status", "project_id", "user_id"
+    )
 
 
 async def create_synopsis(call: Call[SynopsisCreate, None]) -> SynopsisOut:

@@ -78,17 +78,30 @@ async def page_of(
     db: AsyncSession, statement: Select[Any], model: Any, out: type[OutT], query: Any
 ) -> Page[OutT]:
     """One page of `statement` (newest first, from `query.cursor`), each row as an `out` model."""
-    page = Page[out]  # type: ignore[valid-type]  # pydantic needs the concrete model to validate items
-    columns = out_columns(model, out)
-    if columns is None or not {"id", "created_at"} <= out.model_fields.keys():
+    columns = paged_columns(model, out)
+    if columns is None:
+        page = Page[out]  # type: ignore[valid-type]  # pydantic needs the concrete model to validate items
         rows, next_cursor = await paginate(db, statement, model, limit=query.limit, cursor=query.cursor)
         return page(items=[out.model_validate(row) for row in rows], next_cursor=next_cursor)
     # Only `out`'s columns, as Core rows: the same values as the ORM objects would give, with no
     # object loaded; the page is validated in one call.
     core = newest_first(statement.with_only_columns(*columns), model, limit=query.limit, cursor=query.cursor)
-    rows = await core_rows(db, core)
+    return page_from_rows(out, await core_rows(db, core), query.limit)
+
+
+def page_from_rows(out: type[OutT], rows: list[dict[str, Any]], limit: int) -> Page[OutT]:
+    """A page of `out` from up to `limit + 1` Core rows, newest first (one over: there is a next page)."""
     next_cursor = None
-    if len(rows) > query.limit:
-        rows = rows[: query.limit]
+    if len(rows) > limit:
+        rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"])
+    page = Page[out]  # type: ignore[valid-type]  # pydantic needs the concrete model to validate items
     return page.model_validate({"items": rows, "next_cursor": next_cursor})
+
+
+def paged_columns(model: Any, out: type[BaseModel]) -> tuple[Any, ...] | None:
+    """`out`'s columns of `model` if a page of them can be Core rows (`out` shows id and created_at)."""
+    columns = out_columns(model, out)
+    if columns is None or not {"id", "created_at"} <= out.model_fields.keys():
+        return None
+    return columns

@@ -7,12 +7,14 @@ from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, bindparam, select
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.core.errors import NotFound
+from lib.core.pagination import decode_cursor, matching, page_from_rows, page_of, paged_columns
 from lib.core.rows import core_rows, out_columns
 from lib.models.users import User
+from lib.schemas.common import Page
 
 RowT = TypeVar("RowT")
 OutT = TypeVar("OutT", bound=BaseModel)
@@ -92,3 +94,59 @@ async def read_owned(
     if not rows:
         raise not_found(model, row_id)
     return out.model_validate(rows[0])
+
+
+@cache
+def _visible_list(
+    model: Any, out: type[BaseModel], sees_all: bool, fields: tuple[str, ...], after_cursor: bool
+) -> Select[Any] | None:
+    """`visible_page`'s select for one shape (who asks, which filters, past a cursor?), built once.
+
+    Every value is a bind parameter, so a request builds nothing: the statement, its cache key and
+    its compiled form are the process's (building the select and its key cost more than running it).
+    """
+    columns = paged_columns(model, out)
+    if columns is None:
+        return None
+    conditions = _visible(model, bindparam("owner_id", type_=model.id.type), sees_all=sees_all)
+    for name in fields:
+        column = getattr(model, name)
+        conditions.append(column == bindparam(f"match_{name}", type_=column.type))
+    if after_cursor:
+        before = tuple_(
+            bindparam("cursor_at", type_=model.created_at.type), bindparam("cursor_id", type_=model.id.type)
+        )
+        conditions.append(tuple_(model.created_at, model.id) < before)
+    ordered = select(*columns).where(*conditions).order_by(model.created_at.desc(), model.id.desc())
+    return ordered.limit(bindparam("page_limit", type_=Integer))
+
+
+async def visible_page(
+    db: AsyncSession,
+    model: Any,
+    out: type[OutT],
+    user: User,
+    query: Any,
+    *fields: str,
+    admin_sees_all: bool = True,
+) -> Page[OutT]:
+    """One page of the `model` rows `user` may see, narrowed to each of `fields` the query sets.
+
+    The same page as `page_of(select(model).where(*visible(...)), ...)` with `matching(...)`, read
+    with a statement built once per shape.
+    """
+    sees_all = admin_sees_all and user.is_admin
+    chosen = tuple(name for name in fields if getattr(query, name) is not None)
+    statement = _visible_list(model, out, sees_all, chosen, bool(query.cursor))
+    if statement is None:
+        built = matching(
+            select(model).where(*visible(model, user, admin_sees_all=admin_sees_all)), model, query, *fields
+        )
+        return await page_of(db, built, model, out, query)
+    params: dict[str, Any] = {f"match_{name}": getattr(query, name) for name in chosen}
+    params["page_limit"] = query.limit + 1
+    if not sees_all:
+        params["owner_id"] = user.id
+    if query.cursor:
+        params["cursor_at"], params["cursor_id"] = decode_cursor(query.cursor)
+    return page_from_rows(out, await core_rows(db, statement, params), query.limit)
