@@ -20,7 +20,7 @@ from lib.core.db_events import (
     is_stale_statement,
 )
 from lib.core.db_url import database_target
-from lib.core.driver_reads import POOLED, give_back
+from lib.core.driver_reads import POOLED, READS_OUTSIDE_TRANSACTION, give_back
 from lib.core.errors import ServiceUnavailable
 
 
@@ -56,8 +56,6 @@ def create_engine_for(settings: Settings, url: str | None = None) -> AsyncEngine
 
 # Set on a session once `release()` committed part of its work.
 RELEASED = "released"
-# Set on a session whose statements each commit on their own (an autocommit unit of work).
-READS_OUTSIDE_TRANSACTION = "reads_outside_transaction"
 # Engines behind a legacy transaction-mode pooler: every unit of work there is a transaction.
 _forces_transactions: weakref.WeakKeyDictionary[AsyncEngine, bool] = weakref.WeakKeyDictionary()
 # Per engine, its AUTOCOMMIT view (same pool), made once rather than per request.

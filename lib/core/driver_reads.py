@@ -29,7 +29,7 @@ class _Shape:
     sql: str
     bind_names: tuple[str, ...]
     bind_processors: tuple[tuple[int, Callable[[Any], Any]], ...]
-    keys: tuple[str, ...]
+    keys: tuple[str, ...] | None  # None for text(): the columns are what the server names
     result_processors: tuple[tuple[int, Callable[[Any], Any]], ...]
 
 
@@ -57,7 +57,7 @@ def _shape_of(statement: Executable, dialect: Any, key: Any) -> _Shape | None:
             for position, name in enumerate(names)
             if name in processors
         ),
-        keys=tuple(column.keyname for column in results),
+        keys=tuple(column.keyname for column in results) if results else None,
         result_processors=tuple(
             (position, processor)
             for position, column in enumerate(results)
@@ -103,11 +103,15 @@ async def driver_rows(
         raise await _as_sqlalchemy_error(engine, raw, sql, error, invalidate) from error
     log_if_slow(engine, shape.sql, (time.perf_counter() - started) * 1000)
     keys = shape.keys
+    if keys is None:
+        return [dict(record.items()) for record in records]
     if not shape.result_processors:
         return [dict(zip(keys, record, strict=True)) for record in records]
     return [_processed(keys, record, shape.result_processors) for record in records]
 
 
+# Set by `db.session` on a unit of work whose statements each commit on their own (autocommit).
+READS_OUTSIDE_TRANSACTION = "reads_outside_transaction"
 # In a session's `info`: the pooled connection its reads outside a transaction went to asyncpg on.
 POOLED = "pooled_read_connection"
 

@@ -11,8 +11,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import configure_mappers
 
-from lib.core.db import READS_OUTSIDE_TRANSACTION
-from lib.core.driver_reads import driver_rows, pooled_driver_rows
+from lib.core.driver_reads import READS_OUTSIDE_TRANSACTION, driver_rows, pooled_driver_rows
 
 
 @cache
