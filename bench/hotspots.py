@@ -133,6 +133,13 @@ async def micro(data: dict[str, Any]) -> dict[str, Any]:
         async with engine.connect() as core:
             (await core.execute(user_sql, {"id": power})).first()
 
+    from lib.core.rows import core_rows
+    from lib.web.authentication import _user_by_id
+
+    async def driver_user() -> None:
+        async with read_session() as db:
+            await core_rows(db, _user_by_id(), {"user_id": power})
+
     conn = await asyncpg.connect(database_url())
     try:
         for _ in range(3):
@@ -158,6 +165,9 @@ async def micro(data: dict[str, Any]) -> dict[str, Any]:
             "engine.connect() checkout + return, no statement": await per_await_us(checkout_only, m),
             "Core: engine.connect() + execute(text(user SQL)), 1 round trip": await per_await_us(
                 core_user, m
+            ),
+            "session() + core_rows(user by id): the API's read path (driver), 1 round trip": (
+                await per_await_us(driver_user, m)
             ),
             "asyncpg fetchrow of the same user SQL: driver, 1 round trip": await per_await_us(
                 lambda: conn.fetchrow(USER_SQL, power), m

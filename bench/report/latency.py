@@ -19,8 +19,9 @@ def rps_line(lat: dict[str, Any], endpoint: str) -> str:
     }
     return (
         ", ".join(f"{server} {num(value, 0)} req/s" for server, value in rps.items())
-        + " at 32 connections: the peer loads ORM entities through its session; ours reads Core rows"
-        + " straight into the response model (§3 says where each one's CPU goes)"
+        + " at 32 connections: the peer loads ORM entities through its session; ours has SQLAlchemy"
+        + " compile each statement shape once and asyncpg fetch the rows, validated straight into the"
+        + " response model (§3 says where each one's CPU goes)"
     )
 
 

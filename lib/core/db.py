@@ -134,6 +134,8 @@ async def release(db: AsyncSession) -> None:
     """
     if db.in_transaction():
         await db.commit()
+    if POOLED in db.info:
+        await give_back(db)  # the connection its reads went to asyncpg on, too
     db.info[RELEASED] = True  # something is committed: the unit of work can no longer be replayed
 
 
