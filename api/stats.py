@@ -69,8 +69,9 @@ def _rolled_or_live(source: str, since: str, live: str) -> str:
     )"""
 
 
-# failed-actions and chatbot-daily read complete days from the daily rollups (lib/core/rollups.py)
-# and only the window's first, partial day, today and any day not rolled (yet) from the rows.
+# failed-actions, chatbot-daily and chatbot-response-times read complete days from the daily
+# rollups (lib/core/rollups.py) and only the window's first, partial day, today and any day not
+# rolled (yet) from the rows.
 FAILED_ACTIONS = text(
     _rolled_or_live(
         "activity_logs",
@@ -102,14 +103,67 @@ CHATBOT_DAILY = text(
     FROM rolled r, LATERAL (SELECT * FROM chatbot_daily c WHERE c.day = r.day OFFSET 0) c  -- its pk
     ORDER BY 1 DESC"""
 )
-RESPONSE_TIMES = text(f"""
-    SELECT intent, avg(response_time_ms)::float AS avg_response_ms,   -- ix_chatbot_history_created_at
-           percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time_ms) AS p95_response_ms,
-           count(*) AS count
-    FROM chatbot_history
-    WHERE message_type = 'bot' AND response_time_ms IS NOT NULL AND created_at >= {SINCE}
-    GROUP BY intent
-    ORDER BY count DESC, intent""")
+# avg, p95 and count of the bot's response times by intent. Complete days come from
+# chatbot_response_daily (every time of the day, largest first), the rest of the window live. p95 is
+# percentile_cont(0.95): with n times, the ascending rows floor(0.95 (n - 1)) and ceil(...), i.e. the
+# lo_rank-th and hi_rank-th largest, interpolated as percentile_cont does (float8 lerp). Those two
+# are found among the m largest times of each rolled day (and all live times): exact whenever the
+# lo_rank-th largest candidate is at least every time left out (`cut`, the largest one not taken);
+# if it is not (a day far above the rest), the statement sorts every time of the window instead.
+RESPONSE_TIMES = text(
+    _rolled_or_live(
+        "chatbot_history",
+        SINCE,
+        "t.intent, t.response_time_ms WHERE t.message_type = 'bot' AND t.response_time_ms IS NOT NULL",
+    )  # ix_chatbot_history_created_at
+    + """
+    , per AS (                        -- one row per rolled (day, intent), one per live intent
+        SELECT intent, times, live, sum(n) OVER w AS total_n, sum(ms) OVER w AS total_ms,
+               count(*) FILTER (WHERE NOT live) OVER w AS day_rows
+        FROM (
+            SELECT intent, count(*) AS n, sum(response_time_ms) AS ms,
+                   array_agg(response_time_ms ORDER BY response_time_ms DESC) AS times, true AS live
+            FROM live GROUP BY intent
+            UNION ALL
+            SELECT c.intent, c.messages, c.total_ms, c.times_desc, false
+            FROM rolled r, LATERAL (                          -- ix_chatbot_response_daily_day
+                SELECT * FROM chatbot_response_daily c WHERE c.day = r.day OFFSET 0
+            ) c
+        ) counted
+        WINDOW w AS (PARTITION BY intent)         -- PARTITION BY, like GROUP BY, keeps NULL together
+    ), ranked AS (
+        SELECT intent, total_n, total_ms, pos,
+               total_n - floor(pos)::bigint AS lo_rank, total_n - ceil(pos)::bigint AS hi_rank,
+               CASE WHEN live THEN cardinality(times)
+                    ELSE least(total_n - floor(pos)::bigint,
+                               2 * (total_n - floor(pos)::bigint) / greatest(day_rows, 1) + 8)
+               END AS m,
+               times
+        FROM (SELECT *, 0.95::float8 * (total_n - 1)::float8 AS pos FROM per) p
+    ), candidates AS (
+        SELECT intent, total_n, total_ms, pos, lo_rank, hi_rank, v,
+               row_number() OVER (PARTITION BY intent ORDER BY v DESC) AS rank,
+               max(times[m + 1]) OVER (PARTITION BY intent) AS cut       -- the largest left out
+        FROM ranked, unnest(times[1:m]) AS v
+    ), picked AS MATERIALIZED (
+        SELECT intent, total_n, total_ms, pos, max(cut) AS cut,
+               max(v) FILTER (WHERE rank = lo_rank) AS lo_v, max(v) FILTER (WHERE rank = hi_rank) AS hi_v
+        FROM candidates WHERE rank <= lo_rank
+        GROUP BY intent, total_n, total_ms, pos
+    ), exact AS MATERIALIZED (
+        SELECT coalesce(bool_and(lo_v IS NOT NULL AND (cut IS NULL OR lo_v >= cut)), true) AS ok FROM picked
+    )
+    SELECT intent, (total_ms / total_n)::float AS avg_response_ms,
+           lo_v::float8 + (pos - floor(pos)) * (hi_v::float8 - lo_v::float8) AS p95_response_ms,
+           total_n::bigint AS count
+    FROM picked WHERE (SELECT ok FROM exact)
+    UNION ALL
+    SELECT intent, (total_ms / total_n)::float,                  -- not exact from the tops: all times
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY v), total_n::bigint
+    FROM per, unnest(times) AS v WHERE NOT (SELECT ok FROM exact)
+    GROUP BY intent, total_n, total_ms
+    ORDER BY count DESC, intent"""
+)
 # All time: every complete day from idea_daily, today (and days changed since their roll) live.
 IDEA_CATEGORIES = text(
     _rolled_or_live(

@@ -33,6 +33,7 @@ _MODULES = {
     "Service": "services",
     "ActivityDay": "stats_rollups",
     "ChatbotDay": "stats_rollups",
+    "ChatbotResponseDay": "stats_rollups",
     "IdeaDay": "stats_rollups",
     "StatsRolledDay": "stats_rollups",
     "Synopsis": "synopsis",

@@ -29,7 +29,9 @@ class ChatbotMessage(ChatbotColumns, Base):
     __tablename__ = "chatbot_history"
     __table_args__ = (
         one_of("message_type", MESSAGE_TYPES),
-        Index("ix_chatbot_history_user_id_session_id_created_at", "user_id", "session_id", "created_at"),
+        Index(
+            "ix_chatbot_history_user_id_session_id_created_at_id", "user_id", "session_id", "created_at", "id"
+        ),
         Index("ix_chatbot_history_session_id_created_at", "session_id", "created_at"),
         Index("ix_chatbot_history_intent_created_at", "intent", "created_at"),
         Index("ix_chatbot_history_created_at", "created_at"),

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 
 from lib.core.db import session
 from lib.models.activity_logs import ActivityLog
@@ -247,6 +247,8 @@ ROLLED_REPORTS = (
     ("failed-actions", "?days=60"),
     ("chatbot-daily", "?days=30"),
     ("chatbot-daily", "?days=365"),
+    ("chatbot-response-times", "?days=30"),
+    ("chatbot-response-times", "?days=365"),
     ("idea-categories", ""),
 )
 
@@ -344,3 +346,84 @@ async def test_a_change_to_a_rolled_day_is_counted_at_once(client, dataset) -> N
     changed = await answers(client, admin)
     assert await rolled_up() > 0  # the unrolled days again
     assert await answers(client, admin) == changed
+
+
+# The report as one scan of the rows computed it before the rollups: the reference for every answer.
+LIVE_RESPONSE_TIMES = text("""
+    SELECT intent, avg(response_time_ms)::float AS avg_response_ms,
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time_ms) AS p95_response_ms,
+           count(*) AS count
+    FROM chatbot_history
+    WHERE message_type = 'bot' AND response_time_ms IS NOT NULL
+      AND created_at >= now() - make_interval(days => :days)
+    GROUP BY intent
+    ORDER BY count DESC, intent""")
+
+
+async def bot_answers(user_id: int, times_by_day: dict[int, list[int]], intents: tuple) -> None:
+    """Timed bot answers `days` ago (noon-ish), the intents taken in turn (None among them)."""
+    rows = [
+        {
+            "user_id": user_id,
+            "session_id": uuid.uuid4(),
+            "message_type": "bot",
+            "message": "a",
+            "intent": intents[index % len(intents)],
+            "response_time_ms": ms,
+            "created_at": ago(days, index / 100),
+        }
+        for days, times in times_by_day.items()
+        for index, ms in enumerate(times)
+    ]
+    async with session() as db:
+        await db.execute(insert(ChatbotMessage), rows)
+
+
+async def response_times_path(days: int) -> tuple[bool, int]:
+    """Whether the report's p95s came from the days' largest times, and for how many intents some
+    day's times were left out (its CTEs, then their verdict instead of its rows)."""
+    from api.stats import RESPONSE_TIMES
+
+    ctes = str(RESPONSE_TIMES.text).split("\n    SELECT intent, (total_ms / total_n)")[0]
+    verdict = text(ctes + " SELECT ok, (SELECT count(*) FROM picked WHERE cut IS NOT NULL) AS cut FROM exact")
+    async with session() as db:
+        row = (await db.execute(verdict, {"days": days})).one()
+        return row.ok, row.cut
+
+
+async def live_response_times(days: int) -> list[dict]:
+    async with session() as db:
+        return [dict(r._mapping) for r in await db.execute(LIVE_RESPONSE_TIMES, {"days": days})]
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        # Ten days alike: the largest few times of each day hold the p95, the rest is never read.
+        "alike",
+        # One day far above the others: its largest times are not enough, every time is sorted.
+        "one hot day",
+    ],
+)
+async def test_response_times_from_rollups_equal_the_rows(client, alice, admin, shape: str) -> None:
+    times_by_day = {
+        days: [
+            (5000 + 7 * i if (shape == "one hot day" and days == 4) else (i * 37 + days * 11) % 900)
+            for i in range(40)
+        ]
+        for days in range(2, 12)
+    }
+    times_by_day[0] = [5, 7, 7, 9000]  # today, always live: its largest time counts at once
+    await bot_answers(alice.id, times_by_day, ("pricing", None, "greeting", "pricing"))
+    expected = {days: await live_response_times(days) for days in (1, 5, 30)}
+    for rolled in (False, True):
+        if rolled:
+            assert await rolled_up() > 0
+        for days, rows in expected.items():
+            body = await report(client, admin, "chatbot-response-times", f"?days={days}")
+            assert body["rows"] == rows, (shape, rolled, days)
+    # From the rollups: the largest few times of each day and intent (some left out), unless one day
+    # outweighs the rest; then every time (the second SELECT).
+    assert await response_times_path(30) == ((True, 3) if shape == "alike" else (False, 3))
+    assert {r["intent"] for r in expected[30]} == {"pricing", None, "greeting"}
+    assert sum(r["count"] for r in expected[30]) == 404

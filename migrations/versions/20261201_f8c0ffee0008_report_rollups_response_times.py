@@ -1,0 +1,83 @@
+"""report rollups of chatbot response times, and covering indexes for chatbot sessions and failed actions
+
+Revision ID: f8c0ffee0008
+Revises: e7c0ffee0007
+Create Date: 2026-12-01 19:00:00.000000+00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "f8c0ffee0008"
+down_revision: str | None = "e7c0ffee0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# chatbot_history's rollups now read these columns too: an UPDATE of any of them unrolls the day
+# (the trigger function and the insert/delete triggers are e7c0ffee0007's, unchanged).
+CHATBOT_BEFORE = ("created_at", "user_id")
+CHATBOT_AFTER = ("created_at", "user_id", "message_type", "intent", "response_time_ms")
+
+
+def _chatbot_update_trigger(columns: Sequence[str]) -> None:
+    changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns)
+    op.execute("DROP TRIGGER chatbot_history_unroll_update ON chatbot_history")
+    op.execute(f"""
+        CREATE TRIGGER chatbot_history_unroll_update AFTER UPDATE ON chatbot_history
+        FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION stats_unroll_rows()""")
+
+
+def upgrade() -> None:
+    op.execute("SET LOCAL lock_timeout = '5s'")
+    # One row per UTC day and intent (NULL included: no primary key, roll_day writes each pair once):
+    # the bot's timed answers, their total, and every response time, largest first, so that the
+    # chatbot-response-times report finds its exact p95 in the top of each day's list.
+    op.create_table(
+        "chatbot_response_daily",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("intent", sa.String(length=50), nullable=True),
+        sa.Column("messages", sa.BigInteger(), nullable=False),
+        sa.Column("total_ms", sa.BigInteger(), nullable=False),
+        sa.Column("times_desc", postgresql.ARRAY(sa.Integer()), nullable=False),
+    )
+    op.create_index("ix_chatbot_response_daily_day", "chatbot_response_daily", ["day"])
+    _chatbot_update_trigger(CHATBOT_AFTER)
+    # Days rolled before this table existed have no rows in it: the next cron run rolls them again
+    # (until then the reports read those days live, exactly and only slower).
+    op.execute("DELETE FROM stats_rolled_days WHERE source = 'chatbot_history'")
+    # A session list reads a user's sessions from the index alone (min(id) included); a session's
+    # page is in its order (created_at, id).
+    op.create_index(
+        "ix_chatbot_history_user_id_session_id_created_at_id",
+        "chatbot_history",
+        ["user_id", "session_id", "created_at", "id"],
+        if_not_exists=True,
+    )
+    op.drop_index("ix_chatbot_history_user_id_session_id_created_at", table_name="chatbot_history")
+    # failed-actions' live part (today, the window's first day) from the index alone.
+    op.create_index(
+        "ix_activity_logs_status_created_at_action",
+        "activity_logs",
+        ["status", "created_at"],
+        postgresql_include=["action"],
+        if_not_exists=True,
+    )
+    op.drop_index("ix_activity_logs_status_created_at", table_name="activity_logs")
+
+
+def downgrade() -> None:
+    op.execute("SET LOCAL lock_timeout = '5s'")
+    op.create_index("ix_activity_logs_status_created_at", "activity_logs", ["status", "created_at"])
+    op.drop_index("ix_activity_logs_status_created_at_action", table_name="activity_logs")
+    op.create_index(
+        "ix_chatbot_history_user_id_session_id_created_at",
+        "chatbot_history",
+        ["user_id", "session_id", "created_at"],
+    )
+    op.drop_index("ix_chatbot_history_user_id_session_id_created_at_id", table_name="chatbot_history")
+    _chatbot_update_trigger(CHATBOT_BEFORE)
+    op.drop_index("ix_chatbot_response_daily_day", table_name="chatbot_response_daily")
+    op.drop_table("chatbot_response_daily")
