@@ -110,6 +110,8 @@ CHATBOT_DAILY = text(
 # are found among the m largest times of each rolled day (and all live times): exact whenever the
 # lo_rank-th largest candidate is at least every time left out (`cut`, the largest one not taken);
 # if it is not (a day far above the rest), the statement sorts every time of the window instead.
+# Intents are matched NULL-safely (a NULL intent is a group of its own, as in GROUP BY) and sorted
+# by a number (g) rather than by their text.
 RESPONSE_TIMES = text(
     _rolled_or_live(
         "chatbot_history",
@@ -117,51 +119,62 @@ RESPONSE_TIMES = text(
         "t.intent, t.response_time_ms WHERE t.message_type = 'bot' AND t.response_time_ms IS NOT NULL",
     )  # ix_chatbot_history_created_at
     + """
-    , per AS (                        -- one row per rolled (day, intent), one per live intent
-        SELECT intent, times, live, sum(n) OVER w AS total_n, sum(ms) OVER w AS total_ms,
-               count(*) FILTER (WHERE NOT live) OVER w AS day_rows
+    , counted AS MATERIALIZED (       -- one row per live intent (its times unsorted), one per rolled
+        SELECT intent, count(*) AS n, sum(response_time_ms) AS ms,              -- (day, intent)
+               array_agg(response_time_ms) AS times, true AS live
+        FROM live GROUP BY intent
+        UNION ALL
+        SELECT c.intent, c.messages, c.total_ms, c.times_desc, false
+        FROM rolled r, LATERAL (                              -- ix_chatbot_response_daily_day
+            SELECT * FROM chatbot_response_daily c WHERE c.day = r.day OFFSET 0
+        ) c
+    ), totals AS MATERIALIZED (       -- per intent: count, sum, the two ranks and m
+        SELECT *, CASE WHEN day_rows = 0 THEN 0
+                       ELSE least(lo_rank, 2 * lo_rank / day_rows + 8) END AS m
         FROM (
-            SELECT intent, count(*) AS n, sum(response_time_ms) AS ms,
-                   array_agg(response_time_ms ORDER BY response_time_ms DESC) AS times, true AS live
-            FROM live GROUP BY intent
-            UNION ALL
-            SELECT c.intent, c.messages, c.total_ms, c.times_desc, false
-            FROM rolled r, LATERAL (                          -- ix_chatbot_response_daily_day
-                SELECT * FROM chatbot_response_daily c WHERE c.day = r.day OFFSET 0
-            ) c
-        ) counted
-        WINDOW w AS (PARTITION BY intent)         -- PARTITION BY, like GROUP BY, keeps NULL together
-    ), ranked AS (
-        SELECT intent, total_n, total_ms, pos,
-               total_n - floor(pos)::bigint AS lo_rank, total_n - ceil(pos)::bigint AS hi_rank,
-               CASE WHEN live THEN cardinality(times)
-                    ELSE least(total_n - floor(pos)::bigint,
-                               2 * (total_n - floor(pos)::bigint) / greatest(day_rows, 1) + 8)
-               END AS m,
-               times
-        FROM (SELECT *, 0.95::float8 * (total_n - 1)::float8 AS pos FROM per) p
-    ), candidates AS (
-        SELECT intent, total_n, total_ms, pos, lo_rank, hi_rank, v,
-               row_number() OVER (PARTITION BY intent ORDER BY v DESC) AS rank,
-               max(times[m + 1]) OVER (PARTITION BY intent) AS cut       -- the largest left out
-        FROM ranked, unnest(times[1:m]) AS v
-    ), picked AS MATERIALIZED (
-        SELECT intent, total_n, total_ms, pos, max(cut) AS cut,
-               max(v) FILTER (WHERE rank = lo_rank) AS lo_v, max(v) FILTER (WHERE rank = hi_rank) AS hi_v
-        FROM candidates WHERE rank <= lo_rank
-        GROUP BY intent, total_n, total_ms, pos
+            SELECT *, row_number() OVER () AS g,
+                   total_n - floor(pos)::bigint AS lo_rank, total_n - ceil(pos)::bigint AS hi_rank
+            FROM (
+                SELECT intent, sum(n)::bigint AS total_n, sum(ms) AS total_ms,
+                       count(*) FILTER (WHERE NOT live) AS day_rows,
+                       0.95::float8 * (sum(n) - 1)::float8 AS pos
+                FROM counted GROUP BY intent
+            ) t
+        ) r
+    ), tops AS MATERIALIZED (         -- all live times, the m largest of each rolled day, the next one
+        SELECT t.g, CASE WHEN c.live THEN c.times ELSE c.times[1:t.m] END AS top,
+               CASE WHEN c.live THEN NULL ELSE c.times[t.m + 1] END AS left_out
+        FROM counted c
+        JOIN totals t ON coalesce(t.intent, '') = coalesce(c.intent, '')
+                     AND (t.intent IS NULL) = (c.intent IS NULL)
+    ), cuts AS MATERIALIZED (
+        SELECT g, max(left_out) AS cut FROM tops GROUP BY g
+    ), picked AS MATERIALIZED (       -- only the candidates not below the cut can be the two times
+        SELECT t.*, k.cut, s.desc_times[t.lo_rank] AS lo_v, s.desc_times[t.hi_rank] AS hi_v
+        FROM totals t
+        JOIN cuts k USING (g)
+        LEFT JOIN (
+            SELECT g, array_agg(v ORDER BY v DESC) AS desc_times
+            FROM tops JOIN cuts USING (g), unnest(top) AS v
+            WHERE v >= cuts.cut OR cuts.cut IS NULL
+            GROUP BY g
+        ) s USING (g)
     ), exact AS MATERIALIZED (
         SELECT coalesce(bool_and(lo_v IS NOT NULL AND (cut IS NULL OR lo_v >= cut)), true) AS ok FROM picked
     )
     SELECT intent, (total_ms / total_n)::float AS avg_response_ms,
            lo_v::float8 + (pos - floor(pos)) * (hi_v::float8 - lo_v::float8) AS p95_response_ms,
-           total_n::bigint AS count
+           total_n AS count
     FROM picked WHERE (SELECT ok FROM exact)
     UNION ALL
-    SELECT intent, (total_ms / total_n)::float,                  -- not exact from the tops: all times
-           percentile_cont(0.95) WITHIN GROUP (ORDER BY v), total_n::bigint
-    FROM per, unnest(times) AS v WHERE NOT (SELECT ok FROM exact)
-    GROUP BY intent, total_n, total_ms
+    SELECT min(t.intent), (min(t.total_ms) / min(t.total_n))::float,   -- not exact from the tops:
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY v), min(t.total_n)      -- every time
+    FROM counted c
+    JOIN totals t ON coalesce(t.intent, '') = coalesce(c.intent, '')
+                 AND (t.intent IS NULL) = (c.intent IS NULL),
+         unnest(c.times) AS v
+    WHERE NOT (SELECT ok FROM exact)
+    GROUP BY t.g
     ORDER BY count DESC, intent"""
 )
 # All time: every complete day from idea_daily, today (and days changed since their roll) live.

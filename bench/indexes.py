@@ -65,6 +65,20 @@ BEFORE: dict[str, tuple[list[str], str, Any]] = {
         "ORDER BY activity_logs.created_at DESC, activity_logs.id DESC LIMIT $2::INTEGER",
         lambda data: ("login", 21),
     ),
+    "chatbot: own sessions": (
+        [
+            "DROP INDEX ix_chatbot_history_user_id_session_id_created_at_id",
+            "CREATE INDEX ix_chatbot_history_user_id_session_id_created_at "
+            "ON chatbot_history (user_id, session_id, created_at)",
+        ],
+        "SELECT anon_1.session_id, anon_1.message_count, anon_1.last_message_at, "
+        "left(chatbot_history.message, $1::INTEGER) AS first_message FROM (SELECT chatbot_history.session_id "
+        "AS session_id, count(*) AS message_count, max(chatbot_history.created_at) AS last_message_at, "
+        "min(chatbot_history.id) AS first_id FROM chatbot_history WHERE chatbot_history.user_id = $2::BIGINT "
+        "GROUP BY chatbot_history.session_id) AS anon_1 JOIN chatbot_history ON chatbot_history.id = "
+        "anon_1.first_id ORDER BY anon_1.last_message_at DESC, anon_1.session_id DESC LIMIT $3::INTEGER",
+        lambda data: (200, data["power_id"], 21),
+    ),
     "stats: failed-actions": (
         [],
         f"""SELECT action, status, count(*) AS count FROM activity_logs
@@ -77,6 +91,14 @@ BEFORE: dict[str, tuple[list[str], str, Any]] = {
         f"""SELECT (created_at AT TIME ZONE 'UTC')::date AS date,
         count(*) AS messages, count(DISTINCT user_id) AS unique_users
         FROM chatbot_history WHERE created_at >= {OLD_SINCE} GROUP BY 1 ORDER BY 1 DESC""",
+        lambda data: (30,),
+    ),
+    "stats: chatbot-response-times": (
+        [],
+        f"""SELECT intent, avg(response_time_ms)::float AS avg_response_ms,
+        percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time_ms) AS p95_response_ms, count(*) AS count
+        FROM chatbot_history WHERE message_type = 'bot' AND response_time_ms IS NOT NULL
+        AND created_at >= {OLD_SINCE} GROUP BY intent ORDER BY count DESC, intent""",
         lambda data: (30,),
     ),
     "stats: idea-categories": (
