@@ -189,9 +189,8 @@ IDEA_CATEGORIES = text(
         SELECT category, count(*) AS total, count(*) FILTER (WHERE user_selected) AS selected
         FROM live GROUP BY category
         UNION ALL
-        SELECT i.category, sum(i.total_ideas), sum(i.selected_ideas)
-        FROM idea_daily i JOIN rolled USING (day)            -- all of it, nearly: a hash join
-        GROUP BY i.category
+        SELECT category, sum(total_ideas), sum(selected_ideas)    -- the whole table: a seq scan
+        FROM idea_daily GROUP BY category    -- its rows are the rolled days' (unrolling deletes them)
     ) counted
     GROUP BY category
     ORDER BY total_ideas DESC, category"""

@@ -1,4 +1,5 @@
-"""report rollups of chatbot response times, and covering indexes for chatbot sessions and failed actions
+"""report rollups of chatbot response times, idea_daily holding only rolled days, and covering indexes
+for chatbot sessions and failed actions
 
 Revision ID: f8c0ffee0008
 Revises: e7c0ffee0007
@@ -20,6 +21,24 @@ depends_on: str | Sequence[str] | None = None
 # (the trigger function and the insert/delete triggers are e7c0ffee0007's, unchanged).
 CHATBOT_BEFORE = ("created_at", "user_id")
 CHATBOT_AFTER = ("created_at", "user_id", "message_type", "intent", "response_time_ms")
+
+
+# e7c0ffee0007's stats_unroll_day, and now: unrolling a day of ideas also deletes its idea_daily rows,
+# so that idea_daily holds exactly the rolled days and the all-time idea-categories report sums the
+# whole table instead of joining it to stats_rolled_days.
+UNROLL_DAY = """
+CREATE OR REPLACE FUNCTION stats_unroll_day(src text, moment timestamptz) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    the_day date := (moment AT TIME ZONE 'UTC')::date;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('stats_rollup:' || src), the_day - date '2000-01-01');
+    DELETE FROM stats_rolled_days WHERE source = src AND day = the_day;{also}
+END $$"""
+ALSO_IDEAS = """
+    IF src = 'idea_generation_history' THEN
+        DELETE FROM idea_daily WHERE day = the_day;
+    END IF;"""
 
 
 def _chatbot_update_trigger(columns: Sequence[str]) -> None:
@@ -48,6 +67,12 @@ def upgrade() -> None:
     # Days rolled before this table existed have no rows in it: the next cron run rolls them again
     # (until then the reports read those days live, exactly and only slower).
     op.execute("DELETE FROM stats_rolled_days WHERE source = 'chatbot_history'")
+    op.execute(UNROLL_DAY.format(also=ALSO_IDEAS))
+    # Rows of days unrolled before now (kept until their next roll) go the same way.
+    op.execute("""
+        DELETE FROM idea_daily i WHERE NOT EXISTS (
+            SELECT 1 FROM stats_rolled_days r WHERE r.source = 'idea_generation_history' AND r.day = i.day
+        )""")
     # A session list reads a user's sessions from the index alone (min(id) included); a session's
     # page is in its order (created_at, id).
     op.create_index(
@@ -78,6 +103,7 @@ def downgrade() -> None:
         ["user_id", "session_id", "created_at"],
     )
     op.drop_index("ix_chatbot_history_user_id_session_id_created_at_id", table_name="chatbot_history")
+    op.execute(UNROLL_DAY.format(also=""))  # idea_daily rows of unrolled days may stay (stale, unread)
     _chatbot_update_trigger(CHATBOT_BEFORE)
     op.drop_index("ix_chatbot_response_daily_day", table_name="chatbot_response_daily")
     op.drop_table("chatbot_response_daily")

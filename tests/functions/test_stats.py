@@ -14,7 +14,7 @@ from lib.core.db import session
 from lib.models.activity_logs import ActivityLog
 from lib.models.chatbot_history import ChatbotMessage
 from lib.models.idea_generation_history import Idea
-from lib.models.stats_rollups import StatsRolledDay
+from lib.models.stats_rollups import IdeaDay, StatsRolledDay
 
 NOW = datetime.now(UTC)
 
@@ -335,6 +335,8 @@ async def test_a_change_to_a_rolled_day_is_counted_at_once(client, dataset) -> N
             update(ActivityLog).where(ActivityLog.user_id == alice.id).values(ip_address="10.0.0.1")
         )
     assert ("idea_generation_history", ideas_day) not in await rolled_days()
+    async with session() as db:  # its idea_daily rows went with it: idea-categories sums the table
+        assert not (await db.execute(select(IdeaDay).where(IdeaDay.day == ago(2).date()))).all()
     assert ("activity_logs", ago(1).date().isoformat()) in await rolled_days()
 
     ideas = (await report(client, admin, "idea-categories"))["rows"]
