@@ -100,7 +100,8 @@ CHATBOT_DAILY = text(
     GROUP BY 1
     UNION ALL
     SELECT c.day, c.messages, c.unique_users
-    FROM rolled r, LATERAL (SELECT * FROM chatbot_daily c WHERE c.day = r.day OFFSET 0) c  -- its pk
+    FROM chatbot_daily c                     -- pk_chatbot_daily: the window's days, then the rolled
+    WHERE c.day >= (SELECT min(day) FROM rolled) AND c.day IN (SELECT day FROM rolled)
     ORDER BY 1 DESC"""
 )
 # avg, p95 and count of the bot's response times by intent. Complete days come from
