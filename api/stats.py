@@ -105,7 +105,7 @@ CHATBOT_DAILY = text(
     ORDER BY 1 DESC"""
 )
 # avg, p95 and count of the bot's response times by intent. Complete days come from
-# chatbot_response_daily (every time of the day, largest first), the rest of the window live. p95 is
+# chatbot_response_daily (every time of the day, ascending), the rest of the window live. p95 is
 # percentile_cont(0.95): with n times, the ascending rows floor(0.95 (n - 1)) and ceil(...), i.e. the
 # lo_rank-th and hi_rank-th largest, interpolated as percentile_cont does (float8 lerp). Those two
 # are found among the m largest times of each rolled day (and all live times): exact whenever the
@@ -118,14 +118,14 @@ RESPONSE_TIMES = text(
         "chatbot_history",
         SINCE,
         "t.intent, t.response_time_ms WHERE t.message_type = 'bot' AND t.response_time_ms IS NOT NULL",
-    )  # ix_chatbot_history_created_at
+    )  # ix_chatbot_history_bot_created_at
     + """
     , counted AS MATERIALIZED (       -- one row per live intent (its times unsorted), one per rolled
         SELECT intent, count(*) AS n, sum(response_time_ms) AS ms,              -- (day, intent)
                array_agg(response_time_ms) AS times, true AS live
         FROM live GROUP BY intent
         UNION ALL
-        SELECT c.intent, c.messages, c.total_ms, c.times_desc, false
+        SELECT c.intent, c.messages, c.total_ms, c.times, false
         FROM rolled r, LATERAL (                              -- ix_chatbot_response_daily_day
             SELECT * FROM chatbot_response_daily c WHERE c.day = r.day OFFSET 0
         ) c
@@ -142,22 +142,27 @@ RESPONSE_TIMES = text(
                 FROM counted GROUP BY intent
             ) t
         ) r
-    ), tops AS MATERIALIZED (         -- all live times, the m largest of each rolled day, the next one
-        SELECT t.g, CASE WHEN c.live THEN c.times ELSE c.times[1:t.m] END AS top,
-               CASE WHEN c.live THEN NULL ELSE c.times[t.m + 1] END AS left_out
-        FROM counted c
-        JOIN totals t ON coalesce(t.intent, '') = coalesce(c.intent, '')
-                     AND (t.intent IS NULL) = (c.intent IS NULL)
-    ), cuts AS MATERIALIZED (
-        SELECT g, max(left_out) AS cut FROM tops GROUP BY g
+    ), tops AS MATERIALIZED (         -- all live times and the m largest of each rolled day; `cut`:
+        SELECT g, live, top, max(left_out) OVER (PARTITION BY g) AS cut   -- the largest left out
+        FROM (
+            SELECT t.g, c.live,
+                   CASE WHEN c.live THEN c.times
+                        ELSE c.times[cardinality(c.times) - t.m + 1:cardinality(c.times)] END AS top,
+                   CASE WHEN c.live THEN NULL ELSE c.times[cardinality(c.times) - t.m] END AS left_out
+            FROM counted c
+            JOIN totals t ON coalesce(t.intent, '') = coalesce(c.intent, '')
+                         AND (t.intent IS NULL) = (c.intent IS NULL)
+        ) sliced
     ), picked AS MATERIALIZED (       -- only the candidates not below the cut can be the two times
-        SELECT t.*, k.cut, s.desc_times[t.lo_rank] AS lo_v, s.desc_times[t.hi_rank] AS hi_v
+        SELECT t.*, s.cut, s.desc_times[t.lo_rank] AS lo_v, s.desc_times[t.hi_rank] AS hi_v
         FROM totals t
-        JOIN cuts k USING (g)
         LEFT JOIN (
-            SELECT g, array_agg(v ORDER BY v DESC) AS desc_times
-            FROM tops JOIN cuts USING (g), unnest(top) AS v
-            WHERE v >= cuts.cut OR cuts.cut IS NULL
+            SELECT g, min(cut) AS cut, array_agg(v ORDER BY v DESC) AS desc_times
+            FROM tops, unnest(
+                CASE WHEN cut IS NULL OR live THEN top                 -- live times: unsorted, filtered
+                     ELSE top[width_bucket(cut - 1, top) + 1:cardinality(top)] END       -- >= cut
+            ) AS v
+            WHERE v >= cut OR cut IS NULL
             GROUP BY g
         ) s USING (g)
     ), exact AS MATERIALIZED (

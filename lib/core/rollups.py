@@ -34,12 +34,12 @@ ROLLUPS: dict[str, tuple[tuple[str, str], ...]] = {
             HAVING count(*) > 0""",
         ),
         (
-            # Every response time of the day, largest first: the report's p95 is exact from them.
+            # Every response time of the day, ascending: the report's p95 is exact from them.
             "chatbot_response_daily",
             """
-            INSERT INTO chatbot_response_daily (day, intent, messages, total_ms, times_desc)
+            INSERT INTO chatbot_response_daily (day, intent, messages, total_ms, times)
             SELECT :day, intent, count(*), sum(response_time_ms),
-                   array_agg(response_time_ms ORDER BY response_time_ms DESC)
+                   array_agg(response_time_ms ORDER BY response_time_ms)
             FROM chatbot_history
             WHERE created_at >= :start AND created_at < :end
               AND message_type = 'bot' AND response_time_ms IS NOT NULL

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lib.models import projects, users  # noqa: F401  (referenced tables: their foreign keys resolve)
@@ -35,6 +35,13 @@ class ChatbotMessage(ChatbotColumns, Base):
         Index("ix_chatbot_history_session_id_created_at", "session_id", "created_at"),
         Index("ix_chatbot_history_intent_created_at", "intent", "created_at"),
         Index("ix_chatbot_history_created_at", "created_at"),
+        # chatbot-response-times reads the bot's timed answers of today and the window's first day.
+        Index(
+            "ix_chatbot_history_bot_created_at",
+            "created_at",
+            postgresql_include=["intent", "response_time_ms"],
+            postgresql_where=text("message_type = 'bot' AND response_time_ms IS NOT NULL"),
+        ),
         Index("ix_chatbot_history_project_id", "project_id"),
     )
 

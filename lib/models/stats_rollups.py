@@ -46,7 +46,7 @@ class ChatbotDay(Base):
 
 class ChatbotResponseDay(Base):
     """The bot's timed answers of one UTC day, by intent (NULL too): how many, their total, and every
-    response time, largest first. No primary key in the table (an intent may be NULL); roll_day
+    response time in ascending order. No primary key in the table (an intent may be NULL); roll_day
     writes each (day, intent) once."""
 
     __tablename__ = "chatbot_response_daily"
@@ -57,7 +57,7 @@ class ChatbotResponseDay(Base):
     intent: Mapped[str | None] = mapped_column(String(50))
     messages: Mapped[int] = mapped_column(BigInteger, nullable=False)
     total_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    times_desc: Mapped[list[int]] = mapped_column(ARRAY(Integer), nullable=False)
+    times: Mapped[list[int]] = mapped_column(ARRAY(Integer), nullable=False)
 
 
 class IdeaDay(Base):
