@@ -82,7 +82,10 @@ BEFORE: dict[str, tuple[list[str], str, Any]] = {
         lambda data: (200, data["power_id"], 21),
     ),
     "stats: failed-actions": (
-        [],
+        [
+            "DROP INDEX ix_activity_logs_status_created_at_action",
+            "CREATE INDEX ix_activity_logs_status_created_at ON activity_logs (status, created_at)",
+        ],
         f"""SELECT action, status, count(*) AS count FROM activity_logs
         WHERE status IN ('failed', 'error') AND created_at >= {OLD_SINCE}
         GROUP BY action, status ORDER BY count DESC, action, status""",
@@ -96,7 +99,7 @@ BEFORE: dict[str, tuple[list[str], str, Any]] = {
         lambda data: (30,),
     ),
     "stats: chatbot-response-times": (
-        [],
+        ["DROP INDEX ix_chatbot_history_bot_created_at"],
         f"""SELECT intent, avg(response_time_ms)::float AS avg_response_ms,
         percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time_ms) AS p95_response_ms, count(*) AS count
         FROM chatbot_history WHERE message_type = 'bot' AND response_time_ms IS NOT NULL
