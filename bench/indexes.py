@@ -343,8 +343,10 @@ async def before(
     """The statement's shape before issue 18, in a rolled-back transaction: its plan, time, rows."""
     setup, old_sql, old_params = BEFORE[name]
     old_args = old_params(data)
-    await conn.execute("BEGIN")
+    # One snapshot for both answers: a benchmark writing beside this one cannot make them differ.
+    await conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
     try:
+        new_rows = [dict(r.items()) for r in await conn.fetch(sql, *(params or ()))]
         for statement in setup:
             await conn.execute(statement)
         await explain(conn, old_sql, old_args)  # warm the cache once
@@ -352,7 +354,6 @@ async def before(
         old_rows = [dict(r.items()) for r in await conn.fetch(old_sql, *old_args)]
     finally:
         await conn.execute("ROLLBACK")
-    new_rows = [dict(r.items()) for r in await conn.fetch(sql, *(params or ()))]
     facts = plan_facts(timed[-1][2])
     return {
         "before_sql": short_sql(old_sql, 400),
