@@ -33,9 +33,10 @@ GOAL_MS = 5.0
 # Issue 18: the shapes (and the index) these statements had before, EXPLAINed in the same run as
 # today's and checked to return the same rows. name -> (setup run inside the rolled-back
 # transaction, the old SQL, how its parameters are built from the data set's meta).
+# The old projects search, in the columns the list returns now (deleted_at, always NULL there, is gone).
 OLD_PROJECTS = (
     "SELECT projects.id, projects.user_id, projects.title, projects.description, projects.category, "
-    "projects.tech_stack, projects.deadline, projects.status, projects.deleted_at, projects.created_at, "
+    "projects.tech_stack, projects.deadline, projects.status, projects.created_at, "
     "projects.updated_at FROM projects WHERE {own}projects.deleted_at IS NULL AND (projects.search @@ "
     "websearch_to_tsquery({ts})) ORDER BY projects.created_at DESC, projects.id DESC LIMIT {limit}"
 )
