@@ -23,17 +23,6 @@ from lib.web.endpoints import Call, Endpoint, get
 SINCE = "now() - make_interval(days => :days)"
 
 # Each statement is served by an index named in its comment (see BENCHMARKS.md for plans at volume).
-ACTIVE_USERS = text(f"""
-    SELECT top.user_id, u.email, top.actions
-    FROM (
-        SELECT user_id, count(*) AS actions                   -- ix_activity_logs_created_at
-        FROM activity_logs
-        WHERE created_at >= {SINCE} AND user_id IS NOT NULL
-        GROUP BY user_id
-        ORDER BY actions DESC, user_id
-        LIMIT :limit
-    ) top JOIN users u ON u.id = top.user_id                   -- pk_users, only for the top rows
-    ORDER BY top.actions DESC, top.user_id""")
 
 
 def _rolled_or_live(source: str, since: str, live: str) -> str:
@@ -69,6 +58,63 @@ def _rolled_or_live(source: str, since: str, live: str) -> str:
     )"""
 
 
+# The top users by activity rows in the window, exactly. Live rows (today, the window's first day)
+# are counted by user; each rolled day offers its `depth` largest counts (activity_user_daily), the
+# live counts theirs. A user on none of those lists has at most `threshold`: the sum of each list's
+# depth-th count (0 for a list shorter than that). So when `limit` users on the lists, counted in
+# full, have more than that, they are the answer (ties broken by user_id as before); when not (no
+# user stands out), the statement adds up every user's days instead.
+ACTIVE_USERS = text(
+    _rolled_or_live(
+        "activity_logs", SINCE, "t.user_id WHERE t.user_id IS NOT NULL"
+    )  # ix_activity_logs_created_at
+    + """
+    , live_users AS MATERIALIZED (
+        SELECT user_id, count(*) AS n FROM live GROUP BY user_id
+    ), depth AS MATERIALIZED (
+        SELECT 2 * CAST(:limit AS bigint) + 10 AS k
+    ), lists AS MATERIALIZED (         -- each rolled day's largest counts, then the live ones
+        SELECT r.day, a.user_id, a.actions
+        FROM rolled r, LATERAL (                          -- ix_activity_user_daily_day_actions
+            SELECT user_id, actions FROM activity_user_daily a WHERE a.day = r.day
+            ORDER BY actions DESC LIMIT (SELECT k FROM depth)
+        ) a
+        UNION ALL
+        SELECT NULL, user_id, n FROM (
+            SELECT user_id, n FROM live_users ORDER BY n DESC LIMIT (SELECT k FROM depth)
+        ) l
+    ), threshold AS MATERIALIZED (     -- the most a user on no list can have
+        SELECT coalesce(sum(kth), 0) AS t FROM (
+            SELECT CASE WHEN count(*) >= (SELECT k FROM depth) THEN min(actions) ELSE 0 END AS kth
+            FROM lists GROUP BY day                           -- the live list: day NULL, one group
+        ) per_list
+    ), candidates AS MATERIALIZED (    -- every user on a list, counted in full
+        SELECT c.user_id, (coalesce(l.n, 0) + coalesce((
+                   SELECT sum(a.actions) FROM activity_user_daily a          -- pk_activity_user_daily
+                   WHERE a.user_id = c.user_id AND a.day >= (SELECT min(day) FROM rolled)
+                     AND a.day IN (SELECT day FROM rolled)
+               ), 0))::bigint AS actions
+        FROM (SELECT DISTINCT user_id FROM lists) c LEFT JOIN live_users l USING (user_id)
+    ), exact AS MATERIALIZED (
+        SELECT (SELECT t FROM threshold) = 0
+            OR (SELECT count(*) FROM candidates WHERE actions > (SELECT t FROM threshold))
+               >= CAST(:limit AS bigint) AS ok
+    ), counted AS (
+        SELECT user_id, actions FROM candidates WHERE (SELECT ok FROM exact)
+        UNION ALL
+        SELECT user_id, sum(n)::bigint FROM (                         -- every user's days
+            SELECT user_id, n FROM live_users
+            UNION ALL
+            SELECT a.user_id, a.actions FROM rolled r JOIN activity_user_daily a ON a.day = r.day
+        ) everyone
+        WHERE NOT (SELECT ok FROM exact)
+        GROUP BY user_id
+    )
+    SELECT top.user_id, u.email, top.actions
+    FROM (SELECT * FROM counted ORDER BY actions DESC, user_id LIMIT :limit) top
+    JOIN users u ON u.id = top.user_id                         -- pk_users, only for the top rows
+    ORDER BY top.actions DESC, top.user_id"""
+)
 # failed-actions, chatbot-daily and chatbot-response-times read complete days from the daily
 # rollups (lib/core/rollups.py) and only the window's first, partial day, today and any day not
 # rolled (yet) from the rows.

@@ -23,6 +23,14 @@ ROLLUPS: dict[str, tuple[tuple[str, str], ...]] = {
             WHERE created_at >= :start AND created_at < :end
             GROUP BY status, action""",
         ),
+        (
+            "activity_user_daily",
+            """
+            INSERT INTO activity_user_daily (day, user_id, actions)
+            SELECT :day, user_id, count(*) FROM activity_logs
+            WHERE created_at >= :start AND created_at < :end AND user_id IS NOT NULL
+            GROUP BY user_id""",
+        ),
     ),
     "chatbot_history": (
         (

@@ -32,6 +32,7 @@ _MODULES = {
     "RateLimitHit": "rate_limits",
     "Service": "services",
     "ActivityDay": "stats_rollups",
+    "ActivityUserDay": "stats_rollups",
     "ChatbotDay": "stats_rollups",
     "ChatbotResponseDay": "stats_rollups",
     "IdeaDay": "stats_rollups",

@@ -34,6 +34,17 @@ class ActivityDay(Base):
     actions: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
+class ActivityUserDay(Base):
+    """activity_logs rows of one UTC day, counted by user (rows without a user are not counted)."""
+
+    __tablename__ = "activity_user_daily"
+    __table_args__ = (Index("ix_activity_user_daily_day_actions", "day", "actions"),)
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    actions: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
 class ChatbotDay(Base):
     """chatbot_history of one UTC day: its messages and how many users sent or got them."""
 

@@ -1,5 +1,5 @@
-"""report rollups of chatbot response times, idea_daily holding only rolled days, and covering indexes
-for chatbot sessions, response times and failed actions
+"""report rollups of activity per user and chatbot response times, idea_daily holding only rolled
+days, and covering indexes for chatbot sessions, response times and failed actions
 
 Revision ID: f8c0ffee0008
 Revises: e7c0ffee0007
@@ -21,6 +21,9 @@ depends_on: str | Sequence[str] | None = None
 # (the trigger function and the insert/delete triggers are e7c0ffee0007's, unchanged).
 CHATBOT_BEFORE = ("created_at", "user_id")
 CHATBOT_AFTER = ("created_at", "user_id", "message_type", "intent", "response_time_ms")
+# activity_logs' rollups now read user_id too (activity_user_daily).
+ACTIVITY_BEFORE = ("created_at", "action", "status")
+ACTIVITY_AFTER = ("created_at", "action", "status", "user_id")
 
 
 # e7c0ffee0007's stats_unroll_day, and now: unrolling a day of ideas also deletes its idea_daily rows,
@@ -41,11 +44,11 @@ ALSO_IDEAS = """
     END IF;"""
 
 
-def _chatbot_update_trigger(columns: Sequence[str]) -> None:
+def _update_trigger(table: str, columns: Sequence[str]) -> None:
     changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns)
-    op.execute("DROP TRIGGER chatbot_history_unroll_update ON chatbot_history")
+    op.execute(f"DROP TRIGGER {table}_unroll_update ON {table}")
     op.execute(f"""
-        CREATE TRIGGER chatbot_history_unroll_update AFTER UPDATE ON chatbot_history
+        CREATE TRIGGER {table}_unroll_update AFTER UPDATE ON {table}
         FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION stats_unroll_rows()""")
 
 
@@ -63,10 +66,21 @@ def upgrade() -> None:
         sa.Column("times", postgresql.ARRAY(sa.Integer()), nullable=False),
     )
     op.create_index("ix_chatbot_response_daily_day", "chatbot_response_daily", ["day"])
-    _chatbot_update_trigger(CHATBOT_AFTER)
-    # Days rolled before this table existed have no rows in it: the next cron run rolls them again
-    # (until then the reports read those days live, exactly and only slower).
-    op.execute("DELETE FROM stats_rolled_days WHERE source = 'chatbot_history'")
+    _update_trigger("chatbot_history", CHATBOT_AFTER)
+    # One row per UTC day and user: how many activity rows (the active-users report reads each
+    # day's largest counts from the second index and a user's days from the primary key).
+    op.create_table(
+        "activity_user_daily",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("actions", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("user_id", "day", name=op.f("pk_activity_user_daily")),
+    )
+    op.create_index("ix_activity_user_daily_day_actions", "activity_user_daily", ["day", "actions"])
+    _update_trigger("activity_logs", ACTIVITY_AFTER)
+    # Days rolled before these tables existed have no rows in them: the next cron run rolls them
+    # again (until then the reports read those days live, exactly and only slower).
+    op.execute("DELETE FROM stats_rolled_days WHERE source IN ('chatbot_history', 'activity_logs')")
     op.execute(UNROLL_DAY.format(also=ALSO_IDEAS))
     # Rows of days unrolled before now (kept until their next roll) go the same way.
     op.execute("""
@@ -114,6 +128,9 @@ def downgrade() -> None:
     )
     op.drop_index("ix_chatbot_history_user_id_session_id_created_at_id", table_name="chatbot_history")
     op.execute(UNROLL_DAY.format(also=""))  # idea_daily rows of unrolled days may stay (stale, unread)
-    _chatbot_update_trigger(CHATBOT_BEFORE)
+    _update_trigger("activity_logs", ACTIVITY_BEFORE)
+    op.drop_index("ix_activity_user_daily_day_actions", table_name="activity_user_daily")
+    op.drop_table("activity_user_daily")
+    _update_trigger("chatbot_history", CHATBOT_BEFORE)
     op.drop_index("ix_chatbot_response_daily_day", table_name="chatbot_response_daily")
     op.drop_table("chatbot_response_daily")
