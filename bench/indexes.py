@@ -82,6 +82,14 @@ BEFORE: dict[str, tuple[list[str], str, Any]] = {
         "anon_1.first_id ORDER BY anon_1.last_message_at DESC, anon_1.session_id DESC LIMIT $3::INTEGER",
         lambda data: (200, data["power_id"], 21),
     ),
+    "stats: active-users": (
+        [],
+        f"""SELECT top.user_id, u.email, top.actions FROM (SELECT user_id, count(*) AS actions
+        FROM activity_logs WHERE created_at >= {OLD_SINCE} AND user_id IS NOT NULL
+        GROUP BY user_id ORDER BY actions DESC, user_id LIMIT $2) top JOIN users u ON u.id = top.user_id
+        ORDER BY top.actions DESC, top.user_id""",
+        lambda data: (7, 10),
+    ),
     "stats: failed-actions": (
         [
             "DROP INDEX ix_activity_logs_status_created_at_action",
