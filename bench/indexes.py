@@ -23,9 +23,8 @@ from bench.common import (
 )
 from devkit.wire import short_sql
 
-# Tables small enough that a sequential scan is the right plan (chatbot_daily: a row a day, 3 pages a
-# year), or read whole: idea_daily (12 rows a
-# day) is summed in full by the all-time idea-categories report, every row of it.
+# Tables small enough that a sequential scan is the right plan (chatbot_daily: a row a day, 3 pages
+# a year), or read whole (idea_daily: the all-time idea-categories report sums every row of it).
 TINY_TABLES = {"plans", "services", "chatbot_daily", "idea_daily"}
 GOAL_SPEEDUP = 50.0
 GOAL_MS = 5.0
