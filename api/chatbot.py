@@ -101,6 +101,8 @@ async def send_message(call: Call[ChatIn, None]) -> ChatOut:
 
 async def list_sessions(call: Call[None, SessionQuery]) -> Page[SessionOut]:
     query = call.query
+    # The page of sessions first (by their last message, cursor and limit applied), then each one's
+    # first message: one pk lookup per session on the page, not per session the user has.
     sessions = (
         select(
             ChatbotMessage.session_id,
@@ -110,21 +112,29 @@ async def list_sessions(call: Call[None, SessionQuery]) -> Page[SessionOut]:
         )
         .where(ChatbotMessage.user_id == call.me.id)
         .group_by(ChatbotMessage.session_id)
+    )
+    if query.cursor:
+        sessions = sessions.having(
+            tuple_(func.max(ChatbotMessage.created_at), ChatbotMessage.session_id)
+            < decode_cursor(query.cursor, uuid.UUID)
+        )
+    page = (
+        sessions.order_by(func.max(ChatbotMessage.created_at).desc(), ChatbotMessage.session_id.desc())
+        .limit(query.limit + 1)
         .subquery()
     )
     first = ChatbotMessage
-    statement = select(
-        sessions.c.session_id,
-        sessions.c.message_count,
-        sessions.c.last_message_at,
-        func.left(first.message, PREVIEW_CHARS).label("first_message"),
-    ).join(first, first.id == sessions.c.first_id)
-    if query.cursor:
-        statement = statement.where(
-            tuple_(sessions.c.last_message_at, sessions.c.session_id) < decode_cursor(query.cursor, uuid.UUID)
+    statement = (
+        select(
+            page.c.session_id,
+            page.c.message_count,
+            page.c.last_message_at,
+            func.left(first.message, PREVIEW_CHARS).label("first_message"),
         )
-    statement = statement.order_by(sessions.c.last_message_at.desc(), sessions.c.session_id.desc())
-    rows = (await call.db.execute(statement.limit(query.limit + 1))).all()
+        .join(first, first.id == page.c.first_id)
+        .order_by(page.c.last_message_at.desc(), page.c.session_id.desc())
+    )
+    rows = (await call.db.execute(statement)).all()
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]

@@ -23,17 +23,6 @@ from lib.web.endpoints import Call, Endpoint, get
 SINCE = "now() - make_interval(days => :days)"
 
 # Each statement is served by an index named in its comment (see BENCHMARKS.md for plans at volume).
-ACTIVE_USERS = text(f"""
-    SELECT top.user_id, u.email, top.actions
-    FROM (
-        SELECT user_id, count(*) AS actions                   -- ix_activity_logs_created_at
-        FROM activity_logs
-        WHERE created_at >= {SINCE} AND user_id IS NOT NULL
-        GROUP BY user_id
-        ORDER BY actions DESC, user_id
-        LIMIT :limit
-    ) top JOIN users u ON u.id = top.user_id                   -- pk_users, only for the top rows
-    ORDER BY top.actions DESC, top.user_id""")
 
 
 def _rolled_or_live(source: str, since: str, live: str) -> str:
@@ -69,8 +58,66 @@ def _rolled_or_live(source: str, since: str, live: str) -> str:
     )"""
 
 
-# failed-actions and chatbot-daily read complete days from the daily rollups (lib/core/rollups.py)
-# and only the window's first, partial day, today and any day not rolled (yet) from the rows.
+# The top users by activity rows in the window, exactly. Live rows (today, the window's first day)
+# are counted by user; each rolled day offers its `depth` largest counts (activity_user_daily), the
+# live counts theirs. A user on none of those lists has at most `threshold`: the sum of each list's
+# depth-th count (0 for a list shorter than that). So when `limit` users on the lists, counted in
+# full, have more than that, they are the answer (ties broken by user_id as before); when not (no
+# user stands out), the statement adds up every user's days instead.
+ACTIVE_USERS = text(
+    _rolled_or_live(
+        "activity_logs", SINCE, "t.user_id WHERE t.user_id IS NOT NULL"
+    )  # ix_activity_logs_created_at
+    + """
+    , live_users AS MATERIALIZED (
+        SELECT user_id, count(*) AS n FROM live GROUP BY user_id
+    ), depth AS MATERIALIZED (
+        SELECT 2 * CAST(:limit AS bigint) + 10 AS k
+    ), lists AS MATERIALIZED (         -- each rolled day's largest counts, then the live ones
+        SELECT r.day, a.user_id, a.actions
+        FROM rolled r, LATERAL (                          -- ix_activity_user_daily_day_actions
+            SELECT user_id, actions FROM activity_user_daily a WHERE a.day = r.day
+            ORDER BY actions DESC LIMIT (SELECT k FROM depth)
+        ) a
+        UNION ALL
+        SELECT NULL, user_id, n FROM (
+            SELECT user_id, n FROM live_users ORDER BY n DESC LIMIT (SELECT k FROM depth)
+        ) l
+    ), threshold AS MATERIALIZED (     -- the most a user on no list can have
+        SELECT coalesce(sum(kth), 0) AS t FROM (
+            SELECT CASE WHEN count(*) >= (SELECT k FROM depth) THEN min(actions) ELSE 0 END AS kth
+            FROM lists GROUP BY day                           -- the live list: day NULL, one group
+        ) per_list
+    ), candidates AS MATERIALIZED (    -- every user on a list, counted in full
+        SELECT c.user_id, (coalesce(l.n, 0) + coalesce((
+                   SELECT sum(a.actions) FROM activity_user_daily a          -- pk_activity_user_daily
+                   WHERE a.user_id = c.user_id AND a.day >= (SELECT min(day) FROM rolled)
+                     AND a.day IN (SELECT day FROM rolled)
+               ), 0))::bigint AS actions
+        FROM (SELECT DISTINCT user_id FROM lists) c LEFT JOIN live_users l USING (user_id)
+    ), exact AS MATERIALIZED (
+        SELECT (SELECT t FROM threshold) = 0
+            OR (SELECT count(*) FROM candidates WHERE actions > (SELECT t FROM threshold))
+               >= CAST(:limit AS bigint) AS ok
+    ), counted AS (
+        SELECT user_id, actions FROM candidates WHERE (SELECT ok FROM exact)
+        UNION ALL
+        SELECT user_id, sum(n)::bigint FROM (                         -- every user's days
+            SELECT user_id, n FROM live_users
+            UNION ALL
+            SELECT a.user_id, a.actions FROM rolled r JOIN activity_user_daily a ON a.day = r.day
+        ) everyone
+        WHERE NOT (SELECT ok FROM exact)
+        GROUP BY user_id
+    )
+    SELECT top.user_id, u.email, top.actions
+    FROM (SELECT * FROM counted ORDER BY actions DESC, user_id LIMIT :limit) top
+    JOIN users u ON u.id = top.user_id                         -- pk_users, only for the top rows
+    ORDER BY top.actions DESC, top.user_id"""
+)
+# failed-actions, chatbot-daily and chatbot-response-times read complete days from the daily
+# rollups (lib/core/rollups.py) and only the window's first, partial day, today and any day not
+# rolled (yet) from the rows.
 FAILED_ACTIONS = text(
     _rolled_or_live(
         "activity_logs",
@@ -99,17 +146,89 @@ CHATBOT_DAILY = text(
     GROUP BY 1
     UNION ALL
     SELECT c.day, c.messages, c.unique_users
-    FROM rolled r, LATERAL (SELECT * FROM chatbot_daily c WHERE c.day = r.day OFFSET 0) c  -- its pk
+    FROM chatbot_daily c                     -- pk_chatbot_daily: the window's days, then the rolled
+    WHERE c.day >= (SELECT min(day) FROM rolled) AND c.day IN (SELECT day FROM rolled)
     ORDER BY 1 DESC"""
 )
-RESPONSE_TIMES = text(f"""
-    SELECT intent, avg(response_time_ms)::float AS avg_response_ms,   -- ix_chatbot_history_created_at
-           percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time_ms) AS p95_response_ms,
-           count(*) AS count
-    FROM chatbot_history
-    WHERE message_type = 'bot' AND response_time_ms IS NOT NULL AND created_at >= {SINCE}
-    GROUP BY intent
-    ORDER BY count DESC, intent""")
+# avg, p95 and count of the bot's response times by intent. Complete days come from
+# chatbot_response_daily (every time of the day, ascending), the rest of the window live. p95 is
+# percentile_cont(0.95): with n times, the ascending rows floor(0.95 (n - 1)) and ceil(...), i.e. the
+# lo_rank-th and hi_rank-th largest, interpolated as percentile_cont does (float8 lerp). Those two
+# are found among the m largest times of each rolled day (and all live times): exact whenever the
+# lo_rank-th largest candidate is at least every time left out (`cut`, the largest one not taken);
+# if it is not (a day far above the rest), the statement sorts every time of the window instead.
+# Intents are matched NULL-safely (a NULL intent is a group of its own, as in GROUP BY) and sorted
+# by a number (g) rather than by their text.
+RESPONSE_TIMES = text(
+    _rolled_or_live(
+        "chatbot_history",
+        SINCE,
+        "t.intent, t.response_time_ms WHERE t.message_type = 'bot' AND t.response_time_ms IS NOT NULL",
+    )  # ix_chatbot_history_bot_created_at
+    + """
+    , counted AS MATERIALIZED (       -- one row per live intent (its times unsorted), one per rolled
+        SELECT intent, count(*) AS n, sum(response_time_ms) AS ms,              -- (day, intent)
+               array_agg(response_time_ms) AS times, true AS live
+        FROM live GROUP BY intent
+        UNION ALL
+        SELECT c.intent, c.messages, c.total_ms, c.times, false
+        FROM rolled r, LATERAL (                              -- ix_chatbot_response_daily_day
+            SELECT * FROM chatbot_response_daily c WHERE c.day = r.day OFFSET 0
+        ) c
+    ), totals AS MATERIALIZED (       -- per intent: count, sum, the two ranks and m
+        SELECT *, CASE WHEN day_rows = 0 THEN 0
+                       ELSE least(lo_rank, 2 * lo_rank / day_rows + 8) END AS m
+        FROM (
+            SELECT *, row_number() OVER () AS g,
+                   total_n - floor(pos)::bigint AS lo_rank, total_n - ceil(pos)::bigint AS hi_rank
+            FROM (
+                SELECT intent, sum(n)::bigint AS total_n, sum(ms) AS total_ms,
+                       count(*) FILTER (WHERE NOT live) AS day_rows,
+                       0.95::float8 * (sum(n) - 1)::float8 AS pos
+                FROM counted GROUP BY intent
+            ) t
+        ) r
+    ), tops AS MATERIALIZED (         -- all live times and the m largest of each rolled day; `cut`:
+        SELECT g, live, top, max(left_out) OVER (PARTITION BY g) AS cut   -- the largest left out
+        FROM (
+            SELECT t.g, c.live,
+                   CASE WHEN c.live THEN c.times
+                        ELSE c.times[cardinality(c.times) - t.m + 1:cardinality(c.times)] END AS top,
+                   CASE WHEN c.live THEN NULL ELSE c.times[cardinality(c.times) - t.m] END AS left_out
+            FROM counted c
+            JOIN totals t ON coalesce(t.intent, '') = coalesce(c.intent, '')
+                         AND (t.intent IS NULL) = (c.intent IS NULL)
+        ) sliced
+    ), picked AS MATERIALIZED (       -- only the candidates not below the cut can be the two times
+        SELECT t.*, s.cut, s.desc_times[t.lo_rank] AS lo_v, s.desc_times[t.hi_rank] AS hi_v
+        FROM totals t
+        LEFT JOIN (
+            SELECT g, min(cut) AS cut, array_agg(v ORDER BY v DESC) AS desc_times
+            FROM tops, unnest(
+                CASE WHEN cut IS NULL OR live THEN top                 -- live times: unsorted, filtered
+                     ELSE top[width_bucket(cut - 1, top) + 1:cardinality(top)] END       -- >= cut
+            ) AS v
+            WHERE v >= cut OR cut IS NULL
+            GROUP BY g
+        ) s USING (g)
+    ), exact AS MATERIALIZED (
+        SELECT coalesce(bool_and(lo_v IS NOT NULL AND (cut IS NULL OR lo_v >= cut)), true) AS ok FROM picked
+    )
+    SELECT intent, (total_ms / total_n)::float AS avg_response_ms,
+           lo_v::float8 + (pos - floor(pos)) * (hi_v::float8 - lo_v::float8) AS p95_response_ms,
+           total_n AS count
+    FROM picked WHERE (SELECT ok FROM exact)
+    UNION ALL
+    SELECT min(t.intent), (min(t.total_ms) / min(t.total_n))::float,   -- not exact from the tops:
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY v), min(t.total_n)      -- every time
+    FROM counted c
+    JOIN totals t ON coalesce(t.intent, '') = coalesce(c.intent, '')
+                 AND (t.intent IS NULL) = (c.intent IS NULL),
+         unnest(c.times) AS v
+    WHERE NOT (SELECT ok FROM exact)
+    GROUP BY t.g
+    ORDER BY count DESC, intent"""
+)
 # All time: every complete day from idea_daily, today (and days changed since their roll) live.
 IDEA_CATEGORIES = text(
     _rolled_or_live(
@@ -122,9 +241,8 @@ IDEA_CATEGORIES = text(
         SELECT category, count(*) AS total, count(*) FILTER (WHERE user_selected) AS selected
         FROM live GROUP BY category
         UNION ALL
-        SELECT i.category, sum(i.total_ideas), sum(i.selected_ideas)
-        FROM idea_daily i JOIN rolled USING (day)            -- all of it, nearly: a hash join
-        GROUP BY i.category
+        SELECT category, sum(total_ideas), sum(selected_ideas)    -- the whole table: a seq scan
+        FROM idea_daily GROUP BY category    -- its rows are the rolled days' (unrolling deletes them)
     ) counted
     GROUP BY category
     ORDER BY total_ideas DESC, category"""

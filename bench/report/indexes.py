@@ -155,8 +155,9 @@ def section_before_after(r: Report, ix: dict[str, Any]) -> None:
         "`bench/indexes.py` and EXPLAINed in the same run on the same data (inside a rolled-back "
         "transaction that first restores the old index where one changed); *after* is what the API "
         "sends now (the table above). *Same rows* compares both statements' full results, column by "
-        "column and in order. The reports read complete days from daily rollups: before measuring, the "
-        "bench runs the archive cron's rollup step (`lib/core/rollups.py`: "
+        "column and in order, read in one snapshot (REPEATABLE READ). The reports read complete days "
+        "from daily rollups: before measuring, the bench runs the archive cron's rollup step "
+        "(`lib/core/rollups.py`: "
         f"{num(rollups.get('rolled_days'))} days rolled in {num(rollups.get('seconds'))} s; 0 when an "
         "earlier run already rolled them).",
         "",

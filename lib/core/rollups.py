@@ -11,33 +11,63 @@ from sqlalchemy import text
 
 from lib.core.db import session
 
-# Source table -> (its rollup table, the statement that writes one day's rows: :day, [:start, :end)).
-ROLLUPS = {
+# Source table -> its rollup tables, each beside the statement that writes one day's rows of it
+# (:day, [:start, :end)). A day of a source is rolled (stats_rolled_days) in all of them at once.
+ROLLUPS: dict[str, tuple[tuple[str, str], ...]] = {
     "activity_logs": (
-        "activity_daily",
-        """
-        INSERT INTO activity_daily (day, status, action, actions)
-        SELECT :day, status, action, count(*) FROM activity_logs
-        WHERE created_at >= :start AND created_at < :end
-        GROUP BY status, action""",
+        (
+            "activity_daily",
+            """
+            INSERT INTO activity_daily (day, status, action, actions)
+            SELECT :day, status, action, count(*) FROM activity_logs
+            WHERE created_at >= :start AND created_at < :end
+            GROUP BY status, action""",
+        ),
+        (
+            "activity_user_daily",
+            """
+            INSERT INTO activity_user_daily (day, user_id, actions)
+            SELECT :day, user_id, count(*) FROM activity_logs
+            WHERE created_at >= :start AND created_at < :end AND user_id IS NOT NULL
+            GROUP BY user_id""",
+        ),
     ),
     "chatbot_history": (
-        "chatbot_daily",
-        """
-        INSERT INTO chatbot_daily (day, messages, unique_users)
-        SELECT :day, count(*), count(DISTINCT user_id) FROM chatbot_history
-        WHERE created_at >= :start AND created_at < :end
-        HAVING count(*) > 0""",
+        (
+            "chatbot_daily",
+            """
+            INSERT INTO chatbot_daily (day, messages, unique_users)
+            SELECT :day, count(*), count(DISTINCT user_id) FROM chatbot_history
+            WHERE created_at >= :start AND created_at < :end
+            HAVING count(*) > 0""",
+        ),
+        (
+            # Every response time of the day, ascending: the report's p95 is exact from them.
+            "chatbot_response_daily",
+            """
+            INSERT INTO chatbot_response_daily (day, intent, messages, total_ms, times)
+            SELECT :day, intent, count(*), sum(response_time_ms),
+                   array_agg(response_time_ms ORDER BY response_time_ms)
+            FROM chatbot_history
+            WHERE created_at >= :start AND created_at < :end
+              AND message_type = 'bot' AND response_time_ms IS NOT NULL
+            GROUP BY intent""",
+        ),
     ),
     "idea_generation_history": (
-        "idea_daily",
-        """
-        INSERT INTO idea_daily (day, category, total_ideas, selected_ideas)
-        SELECT :day, category, count(*), count(*) FILTER (WHERE user_selected) FROM idea_generation_history
-        WHERE created_at >= :start AND created_at < :end
-        GROUP BY category""",
+        (
+            "idea_daily",
+            """
+            INSERT INTO idea_daily (day, category, total_ideas, selected_ideas)
+            SELECT :day, category, count(*), count(*) FILTER (WHERE user_selected)
+            FROM idea_generation_history
+            WHERE created_at >= :start AND created_at < :end
+            GROUP BY category""",
+        ),
     ),
 }
+# Every rollup table, for ANALYZE.
+ROLLUP_TABLES = [table for tables in ROLLUPS.values() for table, _ in tables]
 
 # Days before today (UTC) from the table's oldest row that have no stats_rolled_days row: never
 # rolled, or changed since (the triggers of migration e7c0ffee0007 delete the row).
@@ -82,21 +112,19 @@ async def roll_up(*, deadline: float) -> RollupResult:
         # Fresh statistics for the small rollup tables (a backfill grows them from nothing): the
         # reports' plans should not wait for autovacuum to notice.
         async with session() as db:
-            await db.execute(
-                text(f"ANALYZE stats_rolled_days, {', '.join(table for table, _ in ROLLUPS.values())}")
-            )
+            await db.execute(text(f"ANALYZE stats_rolled_days, {', '.join(ROLLUP_TABLES)}"))
     return RollupResult(rolled=rolled, pending=pending)
 
 
 async def roll_day(source: str, day: date) -> None:
-    """Replace `day`'s rollup rows of `source` with a fresh count and mark the day rolled."""
-    table, insert = ROLLUPS[source]
+    """Replace `day`'s rows of each rollup of `source` with a fresh count and mark the day rolled."""
     start = datetime.combine(day, clock(), UTC)
     params = {"source": source, "day": day, "start": start, "end": start + timedelta(days=1)}
     async with session() as db:
         await db.execute(text(LOCK), params)
-        await db.execute(text(f"DELETE FROM {table} WHERE day = :day"), params)
-        await db.execute(text(insert), params)
+        for table, insert in ROLLUPS[source]:
+            await db.execute(text(f"DELETE FROM {table} WHERE day = :day"), params)
+            await db.execute(text(insert), params)
         await db.execute(
             text("INSERT INTO stats_rolled_days (source, day) VALUES (:source, :day) ON CONFLICT DO NOTHING"),
             params,

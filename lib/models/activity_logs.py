@@ -40,7 +40,9 @@ class ActivityLog(ActivityColumns, Base):
         Index("ix_activity_logs_entity_type_entity_id", "entity_type", "entity_id"),
         Index("ix_activity_logs_status_action", "status", "action"),
         Index("ix_activity_logs_action_created_at_id", "action", "created_at", "id"),
-        Index("ix_activity_logs_status_created_at", "status", "created_at"),
+        Index(
+            "ix_activity_logs_status_created_at_action", "status", "created_at", postgresql_include=["action"]
+        ),
         Index("ix_activity_logs_created_at", "created_at"),
     )
 

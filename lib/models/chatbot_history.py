@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lib.models import projects, users  # noqa: F401  (referenced tables: their foreign keys resolve)
@@ -29,10 +29,19 @@ class ChatbotMessage(ChatbotColumns, Base):
     __tablename__ = "chatbot_history"
     __table_args__ = (
         one_of("message_type", MESSAGE_TYPES),
-        Index("ix_chatbot_history_user_id_session_id_created_at", "user_id", "session_id", "created_at"),
+        Index(
+            "ix_chatbot_history_user_id_session_id_created_at_id", "user_id", "session_id", "created_at", "id"
+        ),
         Index("ix_chatbot_history_session_id_created_at", "session_id", "created_at"),
         Index("ix_chatbot_history_intent_created_at", "intent", "created_at"),
         Index("ix_chatbot_history_created_at", "created_at"),
+        # chatbot-response-times reads the bot's timed answers of today and the window's first day.
+        Index(
+            "ix_chatbot_history_bot_created_at",
+            "created_at",
+            postgresql_include=["intent", "response_time_ms"],
+            postgresql_where=text("message_type = 'bot' AND response_time_ms IS NOT NULL"),
+        ),
         Index("ix_chatbot_history_project_id", "project_id"),
     )
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, String, func
+from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, String, func
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lib.models.base import Base
@@ -33,6 +34,17 @@ class ActivityDay(Base):
     actions: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
+class ActivityUserDay(Base):
+    """activity_logs rows of one UTC day, counted by user (rows without a user are not counted)."""
+
+    __tablename__ = "activity_user_daily"
+    __table_args__ = (Index("ix_activity_user_daily_day_actions", "day", "actions"),)
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    actions: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
 class ChatbotDay(Base):
     """chatbot_history of one UTC day: its messages and how many users sent or got them."""
 
@@ -41,6 +53,22 @@ class ChatbotDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     messages: Mapped[int] = mapped_column(BigInteger, nullable=False)
     unique_users: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class ChatbotResponseDay(Base):
+    """The bot's timed answers of one UTC day, by intent (NULL too): how many, their total, and every
+    response time in ascending order. No primary key in the table (an intent may be NULL); roll_day
+    writes each (day, intent) once."""
+
+    __tablename__ = "chatbot_response_daily"
+    __table_args__ = (Index("ix_chatbot_response_daily_day", "day"),)
+    __mapper_args__ = {"primary_key": ["day", "intent"]}
+
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    intent: Mapped[str | None] = mapped_column(String(50))
+    messages: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    total_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    times: Mapped[list[int]] = mapped_column(ARRAY(Integer), nullable=False)
 
 
 class IdeaDay(Base):

@@ -44,7 +44,7 @@ REQUIRED_INDEXES = {
     "ix_activity_logs_user_id_action_created_at",
     "ix_activity_logs_entity_type_entity_id",
     "ix_activity_logs_status_action",
-    "ix_chatbot_history_user_id_session_id_created_at",
+    "ix_chatbot_history_user_id_session_id_created_at_id",
     "ix_chatbot_history_intent_created_at",
     "ix_chatbot_history_project_id",
     "ix_idea_generation_history_user_id_user_selected_created_at",

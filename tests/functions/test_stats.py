@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 
 from lib.core.db import session
 from lib.models.activity_logs import ActivityLog
 from lib.models.chatbot_history import ChatbotMessage
 from lib.models.idea_generation_history import Idea
-from lib.models.stats_rollups import StatsRolledDay
+from lib.models.stats_rollups import IdeaDay, StatsRolledDay
 
 NOW = datetime.now(UTC)
 
@@ -243,10 +243,14 @@ async def rolled_up() -> int:
 
 
 ROLLED_REPORTS = (
+    ("active-users", ""),
+    ("active-users", "?days=60&limit=1"),
     ("failed-actions", "?days=7"),
     ("failed-actions", "?days=60"),
     ("chatbot-daily", "?days=30"),
     ("chatbot-daily", "?days=365"),
+    ("chatbot-response-times", "?days=30"),
+    ("chatbot-response-times", "?days=365"),
     ("idea-categories", ""),
 )
 
@@ -333,6 +337,8 @@ async def test_a_change_to_a_rolled_day_is_counted_at_once(client, dataset) -> N
             update(ActivityLog).where(ActivityLog.user_id == alice.id).values(ip_address="10.0.0.1")
         )
     assert ("idea_generation_history", ideas_day) not in await rolled_days()
+    async with session() as db:  # its idea_daily rows went with it: idea-categories sums the table
+        assert not (await db.execute(select(IdeaDay).where(IdeaDay.day == ago(2).date()))).all()
     assert ("activity_logs", ago(1).date().isoformat()) in await rolled_days()
 
     ideas = (await report(client, admin, "idea-categories"))["rows"]
@@ -344,3 +350,135 @@ async def test_a_change_to_a_rolled_day_is_counted_at_once(client, dataset) -> N
     changed = await answers(client, admin)
     assert await rolled_up() > 0  # the unrolled days again
     assert await answers(client, admin) == changed
+
+
+# The report as one scan of the rows computed it before the rollups: the reference for every answer.
+LIVE_RESPONSE_TIMES = text("""
+    SELECT intent, avg(response_time_ms)::float AS avg_response_ms,
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time_ms) AS p95_response_ms,
+           count(*) AS count
+    FROM chatbot_history
+    WHERE message_type = 'bot' AND response_time_ms IS NOT NULL
+      AND created_at >= now() - make_interval(days => :days)
+    GROUP BY intent
+    ORDER BY count DESC, intent""")
+
+
+async def bot_answers(user_id: int, times_by_day: dict[int, list[int]], intents: tuple) -> None:
+    """Timed bot answers `days` ago (noon-ish), the intents taken in turn (None among them)."""
+    rows = [
+        {
+            "user_id": user_id,
+            "session_id": uuid.uuid4(),
+            "message_type": "bot",
+            "message": "a",
+            "intent": intents[index % len(intents)],
+            "response_time_ms": ms,
+            "created_at": ago(days, index / 100),
+        }
+        for days, times in times_by_day.items()
+        for index, ms in enumerate(times)
+    ]
+    async with session() as db:
+        await db.execute(insert(ChatbotMessage), rows)
+
+
+async def response_times_path(days: int) -> tuple[bool, int]:
+    """Whether the report's p95s came from the days' largest times, and for how many intents some
+    day's times were left out (its CTEs, then their verdict instead of its rows)."""
+    from api.stats import RESPONSE_TIMES
+
+    ctes = str(RESPONSE_TIMES.text).split("\n    SELECT intent, (total_ms / total_n)")[0]
+    verdict = text(ctes + " SELECT ok, (SELECT count(*) FROM picked WHERE cut IS NOT NULL) AS cut FROM exact")
+    async with session() as db:
+        row = (await db.execute(verdict, {"days": days})).one()
+        return row.ok, row.cut
+
+
+async def live_response_times(days: int) -> list[dict]:
+    async with session() as db:
+        return [dict(r._mapping) for r in await db.execute(LIVE_RESPONSE_TIMES, {"days": days})]
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        # Ten days alike: the largest few times of each day hold the p95, the rest is never read.
+        "alike",
+        # One day far above the others: its largest times are not enough, every time is sorted.
+        "one hot day",
+    ],
+)
+async def test_response_times_from_rollups_equal_the_rows(client, alice, admin, shape: str) -> None:
+    times_by_day = {
+        days: [
+            (5000 + 7 * i if (shape == "one hot day" and days == 4) else (i * 37 + days * 11) % 900)
+            for i in range(40)
+        ]
+        for days in range(2, 12)
+    }
+    times_by_day[0] = [5, 7, 7, 9000]  # today, always live: its largest time counts at once
+    await bot_answers(alice.id, times_by_day, ("pricing", None, "greeting", "pricing"))
+    expected = {days: await live_response_times(days) for days in (1, 5, 30)}
+    for rolled in (False, True):
+        if rolled:
+            assert await rolled_up() > 0
+        for days, rows in expected.items():
+            body = await report(client, admin, "chatbot-response-times", f"?days={days}")
+            assert body["rows"] == rows, (shape, rolled, days)
+    # From the rollups: the largest few times of each day and intent (some left out), unless one day
+    # outweighs the rest; then every time (the second SELECT).
+    assert await response_times_path(30) == ((True, 3) if shape == "alike" else (False, 3))
+    assert {r["intent"] for r in expected[30]} == {"pricing", None, "greeting"}
+    assert sum(r["count"] for r in expected[30]) == 404
+
+
+# The report as one scan of the rows computed it before the rollups.
+LIVE_ACTIVE_USERS = text("""
+    SELECT top.user_id, u.email, top.actions
+    FROM (
+        SELECT user_id, count(*) AS actions FROM activity_logs
+        WHERE created_at >= now() - make_interval(days => :days) AND user_id IS NOT NULL
+        GROUP BY user_id ORDER BY actions DESC, user_id LIMIT :limit
+    ) top JOIN users u ON u.id = top.user_id
+    ORDER BY top.actions DESC, top.user_id""")
+
+
+async def active_users_path(days: int, limit: int) -> bool:
+    """Whether the report's answer came from the users on the lists (its CTEs, then their verdict)."""
+    from api.stats import ACTIVE_USERS
+
+    ctes = str(ACTIVE_USERS.text).split("\n    SELECT top.user_id, u.email, top.actions")[0]
+    async with session() as db:
+        verdict = text(ctes + " SELECT ok FROM exact")
+        return bool((await db.execute(verdict, {"days": days, "limit": limit})).scalar())
+
+
+@pytest.mark.parametrize("shape", ["one stands out", "all alike"])
+async def test_active_users_from_rollups_equal_the_rows(client, admin, shape: str) -> None:
+    from tests.support import create_account
+
+    users = [await create_account(f"u{i}@example.com") for i in range(16)]
+    rows = [
+        {"user_id": user.id, "action": "login", "status": "success", "created_at": ago(days, i / 10)}
+        for days in (0, 2, 3, 4, 10)
+        for i, user in enumerate(users)
+        for _ in range(1 + (9 if shape == "one stands out" and i == 5 else 0))
+    ]
+    async with session() as db:
+        await db.execute(insert(ActivityLog), rows)
+    expected = {}
+    async with session() as db:
+        for days, limit in ((7, 1), (7, 3), (30, 10)):
+            params = {"days": days, "limit": limit}
+            expected[days, limit] = [dict(r._mapping) for r in await db.execute(LIVE_ACTIVE_USERS, params)]
+    for rolled in (False, True):
+        if rolled:
+            assert await rolled_up() > 0
+        for (days, limit), answer in expected.items():
+            body = await report(client, admin, "active-users", f"?days={days}&limit={limit}")
+            assert body["rows"] == answer, (shape, rolled, days, limit)
+    # limit 1: 12 users a list, 16 users a day, so each list leaves some out. One user far ahead is
+    # the answer from the lists; sixteen alike are counted in full instead.
+    assert await active_users_path(7, 1) == (shape == "one stands out")
+    assert expected[7, 1][0]["actions"] == (40 if shape == "one stands out" else 4)
