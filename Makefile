@@ -6,7 +6,7 @@ PTH := $(VENV)/lib/python3.12/site-packages/launchpad.pth
 # Python 3.12 (Vercel's runtime): on PATH, or pyenv's (.python-version pins it for `python` too).
 PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12; do command -v $$p >/dev/null 2>&1 && { echo $$p; exit; }; done; echo python3)
 
-.PHONY: dev test lint format migrate seed clean vercel-build vercel-dev
+.PHONY: dev test lint format migrate seed openapi clean vercel-build vercel-dev
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
@@ -62,6 +62,11 @@ migrate: $(PTH)
 
 seed: $(PTH)
 	$(PY) scripts/seed.py
+
+# lib/web/openapi.json, the document api/openapi.py serves, from every route table: rerun after changing a
+# route row or a model (tests/functions/test_openapi.py fails while the file differs from the code's document).
+openapi: $(PTH)
+	$(PY) scripts/openapi_document.py
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .ruff_cache

@@ -6,9 +6,6 @@ from typing import Any
 
 from sqlalchemy import func, select, tuple_
 
-from lib.assistant import chat, ideas
-from lib.assistant.intents import detect_intent
-from lib.core import ratelimit
 from lib.core.errors import NotFound
 from lib.core.pagination import decode_cursor, encode_cursor
 from lib.models.chatbot_history import ChatbotMessage
@@ -35,8 +32,8 @@ def _session_not_found(session_id: object) -> NotFound:
     return NotFound(f"Chatbot session {session_id} not found")
 
 
-async def _history(call: Call[Any, Any], session_id: uuid.UUID) -> list[ChatbotMessage]:
-    """The session's last messages, oldest first; 404 if the session belongs to someone else."""
+async def _history(call: Call[Any, Any], session_id: uuid.UUID, limit: int) -> list[ChatbotMessage]:
+    """The session's last `limit` messages, oldest first; 404 if the session belongs to someone else."""
     foreign = await call.db.scalar(
         select(ChatbotMessage.id)
         .where(ChatbotMessage.session_id == session_id, ChatbotMessage.user_id != call.me.id)
@@ -48,12 +45,19 @@ async def _history(call: Call[Any, Any], session_id: uuid.UUID) -> list[ChatbotM
         select(ChatbotMessage)
         .where(ChatbotMessage.session_id == session_id, ChatbotMessage.user_id == call.me.id)
         .order_by(ChatbotMessage.created_at.desc(), ChatbotMessage.id.desc())
-        .limit(chat.CONTEXT_MESSAGES)
+        .limit(limit)
     )
     return list(reversed(rows.all()))
 
 
 async def send_message(call: Call[ChatIn, None]) -> ChatOut:
+    # Late imports (`python -X importtime`): the assistant (replies, intents, the idea catalogue and
+    # generator, the provider call) and the rate limit, about 90 ms of a cold start, only for a message;
+    # listing and reading sessions need none of them.
+    from lib.assistant import chat, ideas
+    from lib.assistant.intents import detect_intent
+    from lib.core import ratelimit
+
     started = time.perf_counter()
     body = call.body
     session_id = body.session_id or uuid.uuid4()
@@ -61,7 +65,7 @@ async def send_message(call: Call[ChatIn, None]) -> ChatOut:
     project = None
     if body.project_id is not None:
         project = await get_owned(call.db, Project, body.project_id, call.me, admin_sees_all=False)
-    history = await _history(call, session_id) if body.session_id else []
+    history = await _history(call, session_id, chat.CONTEXT_MESSAGES) if body.session_id else []
     await ratelimit.spend(call.db, chat.MESSAGE_BUDGET, call.me.id)
     intent = detect_intent(body.message)
     answer = await chat.answer(call.db, call.me, body.message, intent, history, project)

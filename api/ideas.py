@@ -4,8 +4,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from lib.assistant import ideas as generator
-from lib.core import ratelimit
 from lib.core.errors import Forbidden
 from lib.core.pagination import page_of
 from lib.models.idea_generation_history import Idea
@@ -25,6 +23,12 @@ def _unique_interests(interests: list[str]) -> list[str]:
 
 
 async def generate_ideas(call: Call[IdeaGenerateIn, None]) -> IdeasOut:
+    # Late imports (`python -X importtime`), here and in refine_idea: the generator (the idea catalogue,
+    # the provider call) and the rate limit, about 50 ms of a cold start, only for new ideas; listing,
+    # reading and editing ideas need neither.
+    from lib.assistant import ideas as generator
+    from lib.core import ratelimit
+
     body = call.body
     if body.project_id is not None:
         await get_owned(call.db, Project, body.project_id, call.me, admin_sees_all=False)
@@ -83,6 +87,9 @@ async def update_idea(call: Call[IdeaUpdate, None]) -> IdeaOut:
 
 
 async def refine_idea(call: Call[IdeaRefineIn, None]) -> IdeaOut:
+    from lib.assistant import ideas as generator
+    from lib.core import ratelimit
+
     body = call.body
     parent = await _own_idea(call)
     await ratelimit.spend(call.db, generator.IDEA_BUDGET, call.me.id)

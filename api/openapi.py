@@ -1,8 +1,14 @@
-"""GET /api/openapi.json and GET /api/docs: the API described from every function's route table."""
+"""GET /api/openapi.json and GET /api/docs: the API described from every function's route table.
+
+The document is built from every route table by `make openapi` (scripts/openapi_document.py) into
+lib/web/openapi.json, which this function serves as it is: building it here would import every other
+function and run pydantic's JSON schema generation on a cold start (about 1 s). A test builds it again
+from the code and fails when the file differs by one byte (tests/functions/test_openapi.py).
+"""
 
 import json
 import sys
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from starlette.responses import HTMLResponse, Response
@@ -11,7 +17,7 @@ from lib.web.app import create_app, lambda_handler
 from lib.web.caching import cdn_cached
 from lib.web.endpoints import Call, Endpoint, get
 from lib.web.functions import function_files, load_function
-from lib.web.openapi import build_document
+from lib.web.openapi import DOCUMENT_PATH, build_document
 
 
 @lru_cache(maxsize=1)
@@ -26,12 +32,19 @@ def all_endpoints() -> tuple[Endpoint, ...]:
 
 @lru_cache(maxsize=1)
 def document() -> bytes:
+    """The document built from the code: what lib/web/openapi.json must hold, byte for byte."""
     return json.dumps(build_document(list(all_endpoints())), separators=(",", ":")).encode()
+
+
+@cache
+def served_document() -> bytes:
+    """The document this function serves: the generated file, read once per process."""
+    return DOCUMENT_PATH.read_bytes()
 
 
 @cdn_cached
 async def openapi_json(call: Call[None, None]) -> Response:
-    return Response(document(), media_type="application/json")
+    return Response(served_document(), media_type="application/json")
 
 
 # The page is a shell: Swagger UI (vendored in public/api-docs/ by scripts/vendor_swagger_ui.py, served by

@@ -18,7 +18,11 @@ MUST_EXCLUDE = ("tests", "bench", "devkit", ".data", "migrations")
 INJECTED_BY_VERCEL = frozenset({"vercel-runtime"})
 # Data files lib/ reads at run time: every function bundles lib/, so each must carry them too.
 _ROOT = Path(__file__).resolve().parent.parent
-DATA_FILES = tuple(sorted(p.relative_to(_ROOT).as_posix() for p in (_ROOT / "lib/mail/templates").iterdir()))
+# lib/web/openapi.json: the document api/openapi.py serves (`make openapi`).
+DATA_FILES = (
+    *sorted(p.relative_to(_ROOT).as_posix() for p in (_ROOT / "lib/mail/templates").iterdir()),
+    "lib/web/openapi.json",
+)
 
 
 def glob_regex(pattern: str) -> re.Pattern[str]:

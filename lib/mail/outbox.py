@@ -13,9 +13,6 @@ import uuid
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lib.mail.render import render
-from lib.models.outbox import OutboxMessage
-
 DEDUP_KEY_MAX = 200
 RECIPIENT_MAX = 254
 
@@ -48,6 +45,11 @@ async def enqueue(
     transaction (so not on a `transaction=False` route, whose single write this would be a second).
     Pass the id to `call.send_after_commit` to send it as soon as the request has committed.
     """
+    # Late imports (`python -X importtime`): the outbox table and the templates, about 8 ms of a cold
+    # start, only when a mail is queued; api/auth.py imports this module for its writes, not for /me.
+    from lib.mail.render import render
+    from lib.models.outbox import OutboxMessage
+
     _check(to, dedup_key)
     rendered = render(template, context)
     statement = (

@@ -191,9 +191,12 @@ class ListQuery(NoNul):
 
 
 class Page(BaseModel, Generic[T]):
-    """One page of a collection, newest first."""
+    """One page of a collection, newest first.
 
-    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+    Built on first use, like its items (`Output`): a function's `Page[X]` rows cost no schema at load.
+    """
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True, defer_build=True)
 
     items: list[T]
     next_cursor: str | None

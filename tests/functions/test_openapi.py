@@ -9,7 +9,7 @@ import httpx
 import pytest
 from openapi_spec_validator import validate
 
-from devkit.processes import PYTHON, subprocess_env
+from devkit.processes import PYTHON, ROOT, subprocess_env
 
 
 @pytest.fixture
@@ -18,6 +18,45 @@ async def spec(client: httpx.AsyncClient) -> dict:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     return response.json()
+
+
+async def test_served_document_is_the_one_the_code_builds(client: httpx.AsyncClient) -> None:
+    """api/openapi.py serves lib/web/openapi.json as it is: it must be the code's document, byte for byte."""
+    from api.openapi import document
+
+    response = await client.get("/api/openapi.json")
+    assert response.content == document(), "lib/web/openapi.json is not current: run `make openapi`"
+
+
+# A deployment's settings (no LAUNCHPAD_LOCAL, every service configured): the document is the same.
+DEPLOYED_ENV = {
+    "SECRET_KEY": "s" * 48,
+    "CRON_SECRET": "c" * 24,
+    "DATABASE_URL": "postgresql://user:password@db.example/app",
+    "EMAIL_URL": "resend://re_key",
+    "EMAIL_FROM": "Launchpad <no-reply@example.com>",
+    "FRONTEND_URL": "https://app.example",
+    "AI_API_URL": "https://ai.example/v1",
+    "AI_API_KEY": "ai-key",
+    "STORAGE_URL": "s3://bucket?region=us-east-1",
+    "STORAGE_ACCESS_KEY_ID": "access",
+    "STORAGE_SECRET_ACCESS_KEY": "secret",
+    "FILE_MAX_MB": "3",
+}
+
+
+def test_generated_document_does_not_depend_on_the_settings() -> None:
+    env = {k: v for k, v in subprocess_env(**DEPLOYED_ENV).items() if k != "LAUNCHPAD_LOCAL"}
+    env["LAUNCHPAD_LOCAL"] = "0"  # the script defaults it to 1 only where it is unset
+    run = subprocess.run(
+        [PYTHON, "scripts/openapi_document.py", "--check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
 
 
 async def test_document_is_valid_openapi_31(spec: dict) -> None:
