@@ -18,9 +18,11 @@ from lib.web.openapi import DOCUMENT_PATH
 
 
 def built() -> bytes:
-    from api.openapi import document
+    # Loaded by path as Vercel loads a function (api/ is no package: mypy checks its files as such).
+    from lib.web.functions import ROOT, load_function
 
-    return document()
+    document: bytes = load_function(ROOT / "api/openapi.py").document()
+    return document
 
 
 def main() -> int:
