@@ -230,6 +230,17 @@ async def capture(data: dict[str, Any]) -> list[dict[str, Any]]:
         statements.append((statement, params))
 
     event.listen(get_engine().sync_engine, "before_cursor_execute", record)
+    # Reads outside a transaction skip SQLAlchemy's execution (lib/core/driver_reads.py): asyncpg's
+    # own fetch sends them, with the SQL SQLAlchemy compiled; recorded there as sent.
+    import asyncpg
+
+    driver_fetch = asyncpg.Connection.fetch
+
+    async def fetch(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        statements.append((query, args))
+        return await driver_fetch(self, query, *args, **kwargs)
+
+    asyncpg.Connection.fetch = fetch  # type: ignore[method-assign]
     tokens = {"user": token_for(data["power_id"]), "admin": token_for(data["admin_id"])}
     captured = []
     for name, module_name, url, role in scenarios(data):
@@ -250,6 +261,7 @@ async def capture(data: dict[str, Any]) -> list[dict[str, Any]]:
             captured.append(
                 {"name": name, "url": url, "role": role, "status": status, "error": body[:300].decode()}
             )
+    asyncpg.Connection.fetch = driver_fetch  # type: ignore[method-assign]
     await dispose_engine()
     return captured
 

@@ -65,3 +65,24 @@ async def test_requests_after_a_column_type_change_all_succeed(
             select(func.count()).select_from(ActivityLog).where(ActivityLog.status != "success")
         )
     assert (count, failed) == (4, 0)
+
+
+async def test_a_read_first_after_a_column_type_change_succeeds(
+    client: httpx.AsyncClient, alice: Account, database_url: str
+) -> None:
+    """Reads outside a transaction go to asyncpg itself (lib/core/driver_reads.py): a stale plan there
+    moves the process to fresh statement texts too, and the read runs once more."""
+    direct = os.environ.get("DATABASE_URL_UNPOOLED") or database_url
+    project_id = await make_project(client, alice)
+    for _ in range(2):  # the read's statements, prepared and cached
+        assert (await client.get(f"/api/projects/{project_id}", headers=alice.headers)).status_code == 200
+        assert (await client.get("/api/projects", headers=alice.headers)).status_code == 200
+    try:
+        await _alter_status(direct, "text")
+        read = await client.get(f"/api/projects/{project_id}", headers=alice.headers)
+        assert read.status_code == 200, read.text
+        listed = await client.get("/api/projects", headers=alice.headers)
+        assert listed.status_code == 200 and [p["id"] for p in listed.json()["items"]] == [project_id]
+    finally:
+        await _alter_status(direct, "varchar(20)")
+    assert (await client.get(f"/api/projects/{project_id}", headers=alice.headers)).status_code == 200
