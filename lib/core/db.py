@@ -20,7 +20,7 @@ from lib.core.db_events import (
     is_stale_statement,
 )
 from lib.core.db_url import database_target
-from lib.core.driver_reads import POOLED, READS_OUTSIDE_TRANSACTION, give_back
+from lib.core.driver_reads import READS_OUTSIDE_TRANSACTION, give_back
 from lib.core.errors import ServiceUnavailable
 
 
@@ -117,8 +117,7 @@ async def session(*, autocommit: bool = False, single_write: bool = False) -> As
             # as it ran: the commit would only walk the session's bookkeeping, a read's whole end.)
             await db.commit()
     finally:
-        if POOLED in db.info:
-            await give_back(db)
+        await give_back(db)
         if db.in_transaction():
             # What `async with AsyncSession` does: the connection goes back even if this task is
             # cancelled meanwhile. A session that never took one (reads sent straight to asyncpg,
@@ -134,8 +133,7 @@ async def release(db: AsyncSession) -> None:
     """
     if db.in_transaction():
         await db.commit()
-    if POOLED in db.info:
-        await give_back(db)  # the connection its reads went to asyncpg on, too
+    await give_back(db)  # the connection its reads went to asyncpg on, too
     db.info[RELEASED] = True  # something is committed: the unit of work can no longer be replayed
 
 

@@ -145,7 +145,7 @@ async def pooled_driver_rows(
 
 
 async def give_back(db: AsyncSession) -> None:
-    """Hand the unit of work's read connection back to the pool (at its end)."""
+    """Hand the unit of work's read connection, if it took one, back to the pool (its end, `release`)."""
     raw: PoolProxiedConnection | None = db.info.pop(POOLED, None)
     if raw is not None and raw.is_valid:
         await greenlet_spawn(raw.close)

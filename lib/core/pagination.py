@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Integer, Select, bindparam, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.core.errors import field_error
@@ -52,6 +52,28 @@ def newest_first(statement: Select[Any], model: Any, *, limit: int, cursor: str 
         created_at, row_id = decode_cursor(cursor)
         statement = statement.where(tuple_(model.created_at, model.id) < (created_at, row_id))
     return statement.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
+
+
+def newest_first_bound(statement: Select[Any], model: Any, *, after_cursor: bool) -> Select[Any]:
+    """`newest_first` for a statement built once: the cursor and the limit are bind parameters.
+
+    `keyset_params` gives their values for one request's `query`.
+    """
+    if after_cursor:
+        before = tuple_(
+            bindparam("cursor_at", type_=model.created_at.type), bindparam("cursor_id", type_=model.id.type)
+        )
+        statement = statement.where(tuple_(model.created_at, model.id) < before)
+    ordered = statement.order_by(model.created_at.desc(), model.id.desc())
+    return ordered.limit(bindparam("page_limit", type_=Integer))
+
+
+def keyset_params(query: Any) -> dict[str, Any]:
+    """The values of `newest_first_bound`'s parameters for `query` (its limit, its cursor if any)."""
+    params: dict[str, Any] = {"page_limit": query.limit + 1}
+    if query.cursor:
+        params["cursor_at"], params["cursor_id"] = decode_cursor(query.cursor)
+    return params
 
 
 async def paginate(

@@ -7,11 +7,18 @@ from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, select, tuple_
+from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.core.errors import NotFound
-from lib.core.pagination import decode_cursor, matching, page_from_rows, page_of, paged_columns
+from lib.core.pagination import (
+    keyset_params,
+    matching,
+    newest_first_bound,
+    page_from_rows,
+    page_of,
+    paged_columns,
+)
 from lib.core.rows import core_rows, out_columns
 from lib.models.users import User
 from lib.schemas.common import Page
@@ -112,13 +119,7 @@ def _visible_list(
     for name in fields:
         column = getattr(model, name)
         conditions.append(column == bindparam(f"match_{name}", type_=column.type))
-    if after_cursor:
-        before = tuple_(
-            bindparam("cursor_at", type_=model.created_at.type), bindparam("cursor_id", type_=model.id.type)
-        )
-        conditions.append(tuple_(model.created_at, model.id) < before)
-    ordered = select(*columns).where(*conditions).order_by(model.created_at.desc(), model.id.desc())
-    return ordered.limit(bindparam("page_limit", type_=Integer))
+    return newest_first_bound(select(*columns).where(*conditions), model, after_cursor=after_cursor)
 
 
 async def visible_page(
@@ -143,10 +144,7 @@ async def visible_page(
             select(model).where(*visible(model, user, admin_sees_all=admin_sees_all)), model, query, *fields
         )
         return await page_of(db, built, model, out, query)
-    params: dict[str, Any] = {f"match_{name}": getattr(query, name) for name in chosen}
-    params["page_limit"] = query.limit + 1
+    params = keyset_params(query) | {f"match_{name}": getattr(query, name) for name in chosen}
     if not sees_all:
         params["owner_id"] = user.id
-    if query.cursor:
-        params["cursor_at"], params["cursor_id"] = decode_cursor(query.cursor)
     return page_from_rows(out, await core_rows(db, statement, params), query.limit)

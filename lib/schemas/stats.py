@@ -8,71 +8,70 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 RowT = TypeVar("RowT")
-# Every model here builds its schema on first use (defer_build): loading api/stats.py builds none.
 
 
-class DaysQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore", defer_build=True)
+class _Deferred(BaseModel):
+    """Every model here builds its schema on first use: loading api/stats.py builds none."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class _Params(_Deferred):
+    model_config = ConfigDict(extra="ignore")
+
+
+class DaysQuery(_Params):
     days: int = Field(30, ge=1, le=365, description="How many days back")
 
 
-class TopQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore", defer_build=True)
+class TopQuery(_Params):
     days: int = Field(7, ge=1, le=365, description="How many days back")
     limit: int = Field(10, ge=1, le=100, description="How many rows")
 
 
-class LimitQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore", defer_build=True)
+class LimitQuery(_Params):
     limit: int = Field(20, ge=1, le=100, description="How many rows")
 
 
-class Report(BaseModel, Generic[RowT]):
-    model_config = ConfigDict(defer_build=True)
+class Report(_Deferred, Generic[RowT]):
     report: str
     params: dict[str, Any]
     rows: list[RowT]
 
 
-class ActiveUserRow(BaseModel):
-    model_config = ConfigDict(defer_build=True)
+class ActiveUserRow(_Deferred):
     user_id: int
     email: str
     actions: int
 
 
-class FailedActionRow(BaseModel):
-    model_config = ConfigDict(defer_build=True)
+class FailedActionRow(_Deferred):
     action: str
     status: str
     count: int
 
 
-class ChatbotDayRow(BaseModel):
-    model_config = ConfigDict(defer_build=True)
+class ChatbotDayRow(_Deferred):
     date: date
     messages: int
     unique_users: int
 
 
-class ResponseTimeRow(BaseModel):
-    model_config = ConfigDict(defer_build=True)
+class ResponseTimeRow(_Deferred):
     intent: str | None
     avg_response_ms: float
     p95_response_ms: float
     count: int
 
 
-class IdeaCategoryRow(BaseModel):
-    model_config = ConfigDict(defer_build=True)
+class IdeaCategoryRow(_Deferred):
     category: str
     total_ideas: int
     selected_ideas: int
     selection_rate: float
 
 
-class RecentIdeaRow(BaseModel):
-    model_config = ConfigDict(defer_build=True)
+class RecentIdeaRow(_Deferred):
     user_id: int
     title: str
     category: str
