@@ -16,6 +16,9 @@ from tests.functions.chatbot_support import chat, session_rows
 TIMEOUT = 1.0
 # The test's own bound: a call that ignores its deadline fails here instead of hanging the suite.
 GIVE_UP = 10 * TIMEOUT
+# What a call may take past its deadline on a loaded machine (a garbage collection, the scheduler);
+# a call that ignored the deadline would take seconds more (the dribble alone lasts 4.7 s).
+MARGIN = 1.0
 HEADERS = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n"
 Handler = Callable[[asyncio.StreamWriter], Awaitable[None]]
 
@@ -85,7 +88,7 @@ async def test_finding_8_a_dribbling_provider_is_cut_off_at_the_deadline() -> No
         )
         elapsed = time.perf_counter() - started
     assert reply is None
-    assert elapsed < TIMEOUT + 0.5, elapsed
+    assert elapsed < TIMEOUT + MARGIN, elapsed
     assert 0 < server.sent < 20  # bytes did flow: each read alone was fast
 
 
@@ -101,7 +104,7 @@ async def test_finding_8_a_huge_reply_is_not_read_past_the_cap(
         )
         elapsed = time.perf_counter() - started
     assert reply is None
-    assert elapsed < TIMEOUT + 0.5, elapsed
+    assert elapsed < TIMEOUT + MARGIN, elapsed
     # The server got rid of at most the cap plus what the sockets buffer, never the 200 MiB.
     assert server.sent < MAX_REPLY_BYTES + 8 * 1024 * 1024, server.sent
 
@@ -125,7 +128,7 @@ async def test_finding_8_the_chatbot_answers_built_in_within_its_deadline(  # ty
         response = await asyncio.wait_for(chat(client, alice, "Which plan is cheapest?"), GIVE_UP)
         elapsed = time.perf_counter() - started
     assert response.status_code == 200, response.text
-    assert elapsed < TIMEOUT + 1.0, elapsed
+    assert elapsed < TIMEOUT + MARGIN, elapsed
     body = response.json()
     assert body["reply"] and "slow" not in body["reply"]
     rows = await session_rows(body["session_id"])

@@ -242,7 +242,7 @@ async def test_a_slow_server_costs_the_request_at_most_the_budget(
         ids = await queue(3, prefix="slow-bulk")
         started = time.monotonic()
         await deliver(ids, budget_seconds=BUDGET)
-        assert time.monotonic() - started < BUDGET + 0.5
+        assert time.monotonic() - started < BUDGET + MARGIN  # not sharing it would take 3 s
         attempts = {r.id: r.attempts for r in await rows() if r.id in ids}
         assert sorted(attempts.values()) == [0, 0, 1]
 
