@@ -8,7 +8,7 @@ from lib.core.errors import Conflict, field_error
 from lib.models.admin_requests import AdminRequest
 from lib.rules import notices
 from lib.rules.notifications import Notice, insert_notifying
-from lib.rules.ownership import get_owned, read_owned, visible_page
+from lib.rules.ownership import OwnedRead, get_owned, visible_page
 from lib.rules.status_machines import ADMIN_REQUEST
 from lib.rules.transitions import transition
 from lib.schemas.admin_requests import (
@@ -20,6 +20,10 @@ from lib.schemas.admin_requests import (
 from lib.schemas.common import Page
 from lib.web.app import create_app, lambda_handler
 from lib.web.endpoints import Call, get, patch, post
+
+# The row a GET of `{id}` answers, read with the caller (one round trip).
+ADMIN_REQUEST_BY_ID = OwnedRead(AdminRequest, AdminRequestOut)
+
 
 CLOSING = frozenset({"resolved", "rejected"})
 
@@ -52,7 +56,7 @@ async def create_admin_request(call: Call[AdminRequestCreate, None]) -> AdminReq
 
 
 async def get_admin_request(call: Call[None, None]) -> AdminRequestOut:
-    return await read_owned(call.db, AdminRequest, call.params["id"], call.me, AdminRequestOut)
+    return await ADMIN_REQUEST_BY_ID.read(call)
 
 
 async def _move(call: Call[Any, Any], admin_request: AdminRequest, changes: dict[str, Any]) -> AdminRequest:
@@ -127,6 +131,7 @@ ENDPOINTS = [
     get(
         "/api/admin-requests/{id:int}",
         get_admin_request,
+        reads=ADMIN_REQUEST_BY_ID,
         response=AdminRequestOut,
         entity="admin_request",
         errors=(404,),

@@ -8,11 +8,14 @@ from lib.core.errors import Forbidden
 from lib.core.pagination import page_of
 from lib.models.idea_generation_history import Idea
 from lib.models.projects import Project
-from lib.rules.ownership import get_owned, read_owned
+from lib.rules.ownership import OwnedRead, get_owned
 from lib.schemas.common import Page
 from lib.schemas.ideas import IdeaGenerateIn, IdeaOut, IdeaQuery, IdeaRefineIn, IdeasOut, IdeaUpdate
 from lib.web.app import create_app, lambda_handler
 from lib.web.endpoints import Call, get, patch, post
+
+# The row a GET of `{id}` answers, read with the caller (one round trip).
+IDEA_BY_ID = OwnedRead(Idea, IdeaOut)
 
 
 def _unique_interests(interests: list[str]) -> list[str]:
@@ -63,7 +66,7 @@ async def list_ideas(call: Call[None, IdeaQuery]) -> Page[IdeaOut]:
 
 
 async def get_idea(call: Call[None, None]) -> IdeaOut:
-    return await read_owned(call.db, Idea, call.params["id"], call.me, IdeaOut)
+    return await IDEA_BY_ID.read(call)
 
 
 async def _own_idea(call: Call[Any, Any], *, for_update: bool = False) -> Idea:
@@ -119,7 +122,13 @@ ENDPOINTS = [
     ),
     get("/api/ideas", list_ideas, response=Page[IdeaOut], summary="List your ideas"),
     get(
-        "/api/ideas/{id:int}", get_idea, response=IdeaOut, entity="idea", errors=(404,), summary="Get an idea"
+        "/api/ideas/{id:int}",
+        get_idea,
+        reads=IDEA_BY_ID,
+        response=IdeaOut,
+        entity="idea",
+        errors=(404,),
+        summary="Get an idea",
     ),
     patch(
         "/api/ideas/{id:int}",

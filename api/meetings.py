@@ -10,13 +10,17 @@ from lib.models.meetings import Meeting
 from lib.models.projects import Project
 from lib.rules import notices
 from lib.rules.notifications import Notice, insert_notifying
-from lib.rules.ownership import get_owned, read_owned, visible
+from lib.rules.ownership import OwnedRead, get_owned, visible
 from lib.rules.status_machines import MEETING
 from lib.rules.transitions import transition
 from lib.schemas.common import Page
 from lib.schemas.meetings import MeetingCreate, MeetingOut, MeetingQuery, MeetingUpdate
 from lib.web.app import create_app, lambda_handler
 from lib.web.endpoints import Call, get, patch, post
+
+# The row a GET of `{id}` answers, read with the caller (one round trip).
+MEETING_BY_ID = OwnedRead(Meeting, MeetingOut)
+
 
 RESCHEDULE_FIELDS = ("scheduled_at", "duration_minutes", "agenda")
 
@@ -60,7 +64,7 @@ async def create_meeting(call: Call[MeetingCreate, None]) -> MeetingOut:
 
 
 async def get_meeting(call: Call[None, None]) -> MeetingOut:
-    return await read_owned(call.db, Meeting, call.params["id"], call.me, MeetingOut)
+    return await MEETING_BY_ID.read(call)
 
 
 def _move_notices(meeting: Meeting, to: str, changes: dict[str, Any]) -> list[Notice]:
@@ -135,6 +139,7 @@ ENDPOINTS = [
     get(
         "/api/meetings/{id:int}",
         get_meeting,
+        reads=MEETING_BY_ID,
         response=MeetingOut,
         entity="meeting",
         errors=(404,),

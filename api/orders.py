@@ -8,13 +8,16 @@ from lib.models.orders import Order
 from lib.models.plans import Plan
 from lib.models.projects import Project
 from lib.rules import notices
-from lib.rules.ownership import get_owned, not_found, read_owned, visible_page
+from lib.rules.ownership import OwnedRead, get_owned, not_found, visible_page
 from lib.rules.status_machines import ORDER
 from lib.rules.transitions import transition
 from lib.schemas.common import Page
 from lib.schemas.orders import CheckoutOut, OrderCreate, OrderOut, OrderQuery, OrderStatusUpdate
 from lib.web.app import create_app, lambda_handler
 from lib.web.endpoints import Call, get, patch, post
+
+# The row a GET of `{id}` answers, read with the caller (one round trip).
+ORDER_BY_ID = OwnedRead(Order, OrderOut)
 
 
 async def list_orders(call: Call[None, OrderQuery]) -> Page[OrderOut]:
@@ -45,7 +48,7 @@ async def create_order(call: Call[OrderCreate, None]) -> OrderOut:
 
 
 async def get_order(call: Call[None, None]) -> OrderOut:
-    return await read_owned(call.db, Order, call.params["id"], call.me, OrderOut)
+    return await ORDER_BY_ID.read(call)
 
 
 async def update_order_status(call: Call[OrderStatusUpdate, None]) -> OrderOut:
@@ -137,6 +140,7 @@ ENDPOINTS = [
     get(
         "/api/orders/{id:int}",
         get_order,
+        reads=ORDER_BY_ID,
         response=OrderOut,
         entity="order",
         errors=(404,),

@@ -6,12 +6,15 @@ from sqlalchemy import func, select, update
 
 from lib.core.pagination import matching
 from lib.models.projects import Project
-from lib.rules.ownership import not_found, owned, read_owned, visible, visible_page
+from lib.rules.ownership import OwnedRead, not_found, owned, visible, visible_page
 from lib.rules.search import search_page
 from lib.schemas.common import Page
 from lib.schemas.projects import ProjectCreate, ProjectOut, ProjectQuery, ProjectUpdate
 from lib.web.app import create_app, lambda_handler
 from lib.web.endpoints import Call, delete, get, patch, post
+
+# The row a GET of `{id}` answers, read with the caller (one round trip).
+PROJECT_BY_ID = OwnedRead(Project, ProjectOut)
 
 
 async def list_projects(call: Call[None, ProjectQuery]) -> Page[ProjectOut]:
@@ -39,7 +42,7 @@ async def get_project(call: Call[None, None]) -> ProjectOut:
 
 
 async def _current(call: Call[Any, Any]) -> ProjectOut:
-    return await read_owned(call.db, Project, call.params["id"], call.me, ProjectOut)
+    return await PROJECT_BY_ID.read(call)
 
 
 async def update_project(call: Call[ProjectUpdate, None]) -> ProjectOut:
@@ -83,6 +86,7 @@ ENDPOINTS = [
     get(
         "/api/projects/{id:int}",
         get_project,
+        reads=PROJECT_BY_ID,
         response=ProjectOut,
         entity="project",
         errors=(404,),

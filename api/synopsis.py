@@ -9,13 +9,17 @@ from lib.models.projects import Project
 from lib.models.synopsis import Synopsis
 from lib.rules import notices
 from lib.rules.notifications import Notice, insert_notifying
-from lib.rules.ownership import get_owned, owned, read_owned, visible_page
+from lib.rules.ownership import OwnedRead, get_owned, owned, visible_page
 from lib.rules.status_machines import SYNOPSIS
 from lib.rules.transitions import transition
 from lib.schemas.common import Page
 from lib.schemas.synopsis import SynopsisCreate, SynopsisOut, SynopsisQuery, SynopsisUpdate
 from lib.web.app import create_app, lambda_handler
 from lib.web.endpoints import Call, get, patch, post
+
+# The row a GET of `{id}` answers, read with the caller (one round trip).
+SYNOPSIS_BY_ID = OwnedRead(Synopsis, SynopsisOut)
+
 
 EDITABLE = ("draft", "submitted")
 
@@ -98,7 +102,7 @@ async def get_synopsis(call: Call[None, None]) -> SynopsisOut:
 
 
 async def _current(call: Call[Any, Any]) -> SynopsisOut:
-    return await read_owned(call.db, Synopsis, call.params["id"], call.me, SynopsisOut)
+    return await SYNOPSIS_BY_ID.read(call)
 
 
 async def update_synopsis(call: Call[SynopsisUpdate, None]) -> SynopsisOut:
@@ -137,6 +141,7 @@ ENDPOINTS = [
     get(
         "/api/synopsis/{id:int}",
         get_synopsis,
+        reads=SYNOPSIS_BY_ID,
         response=SynopsisOut,
         entity="synopsis",
         errors=(404,),

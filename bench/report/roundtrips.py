@@ -19,7 +19,9 @@ def brief(flight: str) -> str:
     if kinds.startswith("Close"):
         return "close a prepared statement"
     if sql.startswith("SELECT users.id"):  # the ORM's labelled select (writes) or the Core one (reads)
-        target = "auth user lookup"
+        # A GET of one row reads it in the same statement (`users LEFT OUTER JOIN <table>`).
+        joined = re.search(r"FROM users LEFT OUTER JOIN (\w+)", sql)
+        target = f"auth user lookup + SELECT {joined.group(1)}" if joined else "auth user lookup"
     elif match := re.match(r"(INSERT INTO|UPDATE|DELETE FROM) (\w+)", sql):
         target = f"{match.group(1).split()[0]} {match.group(2)}"
     elif match := re.match(r"SELECT .*? FROM (\w+)", sql):

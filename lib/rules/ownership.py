@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, bindparam, select
+from sqlalchemy import ColumnElement, Label, Select, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.core.errors import NotFound
@@ -19,9 +20,12 @@ from lib.core.pagination import (
     page_of,
     paged_columns,
 )
-from lib.core.rows import core_rows, out_columns
+from lib.core.rows import core_rows, model_columns, out_columns
 from lib.models.users import User
 from lib.schemas.common import Page
+
+if TYPE_CHECKING:
+    from lib.web.endpoints import Call
 
 RowT = TypeVar("RowT")
 OutT = TypeVar("OutT", bound=BaseModel)
@@ -39,9 +43,12 @@ def visible(model: Any, user: User, *, admin_sees_all: bool = True) -> list[Colu
 
 def _visible(model: Any, user_id: Any, *, sees_all: bool) -> list[ColumnElement[bool]]:
     # `user_id` is a value, or a bind parameter in a statement built once (`_owned_read`).
-    conditions: list[ColumnElement[bool]] = []
-    if not sees_all:
-        conditions.append(model.user_id == user_id)
+    return _visible_if(model, None if sees_all else model.user_id == user_id)
+
+
+def _visible_if(model: Any, owner: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
+    """`owner` (who may see the row; None: everyone) and, for soft-deleted models, not deleted."""
+    conditions: list[ColumnElement[bool]] = [] if owner is None else [owner]
     if hasattr(model, "deleted_at"):
         conditions.append(model.deleted_at.is_(None))
     return conditions
@@ -148,3 +155,80 @@ async def visible_page(
     if not sees_all:
         params["owner_id"] = user.id
     return page_from_rows(out, await core_rows(db, statement, params), query.limit)
+
+
+# The route row's columns in `OwnedRead.with_caller`'s rows: `row_<field>`, beside the caller's own.
+ROW_PREFIX = "row_"
+_FOUND = ROW_PREFIX + "_found"
+
+
+@dataclass(frozen=True)
+class OwnedRead(Generic[OutT]):
+    """A read route's row `{id}` as `out`, fetched in the statement that looks up the caller.
+
+    Declared on the route (`get(..., reads=...)`), it saves the GET its second round trip: the
+    runner authenticates with `with_caller`'s row (lib/web/authentication.py) and hands the route
+    row to the handler, whose `read` answers it. The visibility rule is `read_owned`'s, in SQL.
+    """
+
+    model: Any
+    out: type[OutT]
+    admin_sees_all: bool = True
+
+    def with_caller(self) -> Select[Any] | None:
+        """The caller's user columns and the row's (`row_<field>`, NULL when unseen); None: no such read."""
+        return _with_caller(self.model, self.out, self.admin_sees_all)
+
+    def split(self, row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """A `with_caller` row as the caller's columns and the route row's (None when unseen)."""
+        return _split(row)
+
+    async def read(self, call: Call[Any, Any]) -> OutT:
+        """The row the runner read with the caller, else (no such read) `read_owned`'s; 404 if unseen."""
+        row_id = call.params["id"]
+        if not call.row_read:
+            return await read_owned(
+                call.db, self.model, row_id, call.me, self.out, admin_sees_all=self.admin_sees_all
+            )
+        if call.row is None:
+            raise not_found(self.model, row_id)
+        return self.out.model_validate(call.row)
+
+
+@cache
+def _with_caller(model: Any, out: type[BaseModel], admin_sees_all: bool) -> Select[Any] | None:
+    columns = out_columns(model, out)
+    if columns is None:
+        return None
+    mine = model.user_id == User.id
+    seen = _visible_if(model, or_(mine, User.is_admin) if admin_sees_all else mine)
+    # A LEFT JOIN: the caller's row comes back whether or not the route row is theirs to see.
+    return (
+        select(
+            *model_columns(User),
+            # out_columns follows `out`'s fields: each its column, relabelled beside the caller's.
+            *(
+                _base(column).label(ROW_PREFIX + name)
+                for name, column in zip(out.model_fields, columns, strict=True)
+            ),
+            model.id.label(_FOUND),
+        )
+        .select_from(User)
+        .outerjoin(model, and_(model.id == bindparam("row_id"), *seen))
+        .where(User.id == bindparam("user_id"))
+    )
+
+
+def _base(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    return column.element if isinstance(column, Label) else column
+
+
+def _split(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    caller: dict[str, Any] = {}
+    seen: dict[str, Any] = {}
+    for key, value in row.items():
+        if key.startswith(ROW_PREFIX):
+            seen[key[len(ROW_PREFIX) :]] = value
+        else:
+            caller[key] = value
+    return caller, (seen if seen.pop(_FOUND[len(ROW_PREFIX) :]) is not None else None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +15,9 @@ from lib.core.errors import EmailNotVerified, Forbidden, Unauthorized
 from lib.core.rows import core_rows, instance_of, model_columns
 from lib.core.tokens import decode_access_token
 from lib.models.users import User
+
+if TYPE_CHECKING:
+    from lib.web.endpoints import CallerRead
 
 
 def bearer_token(request: Request) -> str | None:
@@ -43,6 +46,31 @@ async def authenticate(db: AsyncSession, request: Request, mode: str, *, write: 
         raise Unauthorized()
     user_id, version = decode_access_token(token)
     user = await db.get(User, user_id) if write else await _read_user(db, user_id)
+    return _checked(user, version, mode, request)
+
+
+async def authenticate_reading(
+    db: AsyncSession, request: Request, mode: str, reads: CallerRead, row_id: int
+) -> tuple[User, dict[str, Any] | None] | None:
+    """`authenticate` for a read of row `row_id`, in the same statement: the caller and the row (None
+    when the caller may not see it); None when `reads` has no such statement (use `authenticate`).
+
+    The row is read whatever the token's fate, but it is returned only to a caller who passed.
+    """
+    statement = reads.with_caller()
+    if statement is None or mode not in ("user", "admin"):
+        return None
+    token = bearer_token(request)
+    if token is None:
+        raise Unauthorized()
+    user_id, version = decode_access_token(token)
+    rows = await core_rows(db, statement, {"user_id": user_id, "row_id": row_id})
+    caller, row = reads.split(rows[0]) if rows else (None, None)
+    return _checked(instance_of(User, caller) if caller else None, version, mode, request), row
+
+
+def _checked(user: User | None, version: int, mode: str, request: Request) -> User:
+    """The user behind a valid token, if they may use this route; else 401 or 403."""
     # The version is compared on the row read anyway: revoking every token (logout, a new password,
     # deactivation, demotion, deletion) is one increment and costs no round trip here.
     if user is None or not user.is_active or user.token_version != version:

@@ -7,12 +7,13 @@ import inspect
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel
 from starlette.requests import Request
 
 if TYPE_CHECKING:
+    from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from lib.models.users import User
@@ -46,6 +47,9 @@ class Call(Generic[BodyT, QueryT]):
     mail_ids: list[int] = field(default_factory=list)
     # False: the request changed nothing (a redelivered webhook, a replay), so no activity row.
     recorded: bool = True
+    # The route row `{id}` the runner read with the caller (the endpoint's `reads`); None: not seen.
+    row: dict[str, Any] | None = None
+    row_read: bool = False
 
     def send_after_commit(self, message_id: int | None) -> None:
         """Send this outbox message (lib/mail/outbox.enqueue's id) right after the request commits.
@@ -95,6 +99,18 @@ class Call(Generic[BodyT, QueryT]):
 Handler = Callable[[Call[Any, Any]], Awaitable[Any]]
 
 
+class CallerRead(Protocol):
+    """A read of the route row `{id}` that also looks up the caller (lib/rules/ownership.OwnedRead)."""
+
+    def with_caller(self) -> Select[Any] | None:
+        """Selects the caller's user columns (bound by `user_id`) and the row's (bound by `row_id`)."""
+        ...
+
+    def split(self, row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """A row of `with_caller` as the caller's columns and the route row's (None: not seen)."""
+        ...
+
+
 def _input_models(handler: Handler) -> tuple[type[BaseModel] | None, type[BaseModel] | None]:
     """The body and query models a handler's `call: Call[Body, Query]` annotation names."""
     annotation = next(iter(inspect.signature(handler).parameters.values())).annotation
@@ -131,6 +147,8 @@ class Endpoint:
     # True: an `Idempotency-Key` header makes the request replayable (lib/web/idempotency.py); such
     # a request runs in a transaction whatever `transaction` says (the key is a second write).
     idempotent: bool = False
+    # A GET of one row `{id}`: the caller and the row come in one statement, so one round trip.
+    reads: CallerRead | None = None
     body: type[BaseModel] | None = field(init=False)
     query: type[BaseModel] | None = field(init=False)
 

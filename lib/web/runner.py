@@ -53,10 +53,19 @@ async def _unit_of_work(
     async with session(autocommit=not endpoint.is_write or single_write, single_write=single_write) as db:
         try:
             user = None
+            read: tuple[Any, dict[str, Any] | None] | None = None
             if endpoint.auth != "public":
-                from lib.web.authentication import authenticate
+                from lib.web.authentication import authenticate, authenticate_reading
 
-                user = await authenticate(db, request, endpoint.auth, write=endpoint.is_write)
+                if endpoint.reads is not None and not endpoint.is_write:
+                    read = await authenticate_reading(
+                        db, request, endpoint.auth, endpoint.reads, params["id"]
+                    )
+                user = (
+                    read[0]
+                    if read
+                    else await authenticate(db, request, endpoint.auth, write=endpoint.is_write)
+                )
             call: Call[Any, Any] = Call(
                 request=request,
                 db=db,
@@ -65,6 +74,8 @@ async def _unit_of_work(
                 body=None,
                 query=None,
                 actor_id=user.id if user else None,
+                row=read[1] if read else None,
+                row_read=read is not None,
             )
             request.state.call = call
             if endpoint.query is not None:

@@ -315,3 +315,74 @@ async def test_authorization_cell(
                 409: {"conflict", "payments_not_configured"},
             }[expected]
         )
+
+
+# --- one row read with its caller (`reads=OwnedRead(...)`: the user lookup and the row, one statement)
+
+
+def _single_row_reads() -> dict[str, Any]:
+    from api.openapi import all_endpoints
+    from lib.web.openapi import openapi_path
+
+    return {f"GET {openapi_path(e.path)}": e for e in all_endpoints() if e.reads is not None}
+
+
+def test_the_reads_of_one_owned_row_each_come_with_their_caller() -> None:
+    """Every GET of one row of the owner's by id reads it with the caller, and only those do."""
+    owned_gets = {
+        route
+        for route, (cells, _) in MATRIX.items()
+        if route.startswith("GET ") and route.endswith("/{id}") and cells == owned()[0]
+    }
+    # A file's GET signs a download link (lib/rules/files.py): its own read, not a row as is.
+    assert set(_single_row_reads()) == owned_gets - {"GET /api/files/{id}"}
+    assert all(e.reads.with_caller() is not None for e in _single_row_reads().values())
+
+
+@pytest.mark.parametrize("route", sorted(_single_row_reads()))
+async def test_a_row_read_with_its_caller_is_the_rows_own_and_refused_to_a_revoked_token(
+    client: httpx.AsyncClient, world: dict[str, Any], route: str
+) -> None:
+    from sqlalchemy import update
+
+    from lib.models.users import User
+
+    reads = _single_row_reads()[route]
+    row_id = world["ids"][PATH_IDS[route.split(" ", 1)[1]]]
+    path = route.split(" ", 1)[1].replace("{id}", str(row_id))
+    owner, admin = world["tokens"]["owner"], world["tokens"]["admin"]
+
+    # The same body as the row itself, validated from the ORM's object, for the owner and an admin.
+    async with session() as db:
+        expected = reads.reads.out.model_validate(await db.get(reads.reads.model, row_id)).model_dump(
+            mode="json"
+        )
+    for headers in (owner, admin):
+        response = await client.get(path, headers=headers)
+        assert response.status_code == 200, response.text
+        assert response.json() == expected
+    missing = await client.get(path.replace(f"/{row_id}", f"/{row_id + 10_000}"), headers=owner)
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "not_found")
+
+    # The row is read in the same statement, but a token that no longer holds never gets it.
+    async with session() as db:
+        await db.execute(
+            update(User).where(User.id == world["ids"]["owner"]).values(token_version=User.token_version + 1)
+        )
+    revoked = await client.get(path, headers=owner)
+    assert (revoked.status_code, revoked.json()["error"]["code"]) == (401, "unauthorized")
+    assert set(revoked.json()) == {"error"}  # nothing of the row
+    async with session() as db:
+        await db.execute(update(User).where(User.email == "admin@example.com").values(is_active=False))
+    deactivated = await client.get(path, headers=admin)
+    assert (deactivated.status_code, deactivated.json()["error"]["code"]) == (401, "unauthorized")
+
+
+async def test_a_soft_deleted_project_is_not_found_by_its_owner_or_an_admin(
+    client: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    path = f"/api/projects/{world['ids']['project']}"
+    assert (await client.delete(path, headers=world["tokens"]["owner"])).status_code == 204
+    for actor in ("owner", "admin"):
+        response = await client.get(path, headers=world["tokens"][actor])
+        assert (response.status_code, response.json()["error"]["code"]) == (404, "not_found"), actor

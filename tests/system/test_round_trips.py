@@ -112,10 +112,11 @@ async def test_round_trips_per_request(counted_server, client) -> None:
         trips["list"],
         trips["write"],
     )
-    # A read: the caller's user row, then the query; no BEGIN/COMMIT, no ping for a busy connection.
-    assert get_trips == 2, get_sql
+    # A read of one row: the caller's user row and the project in one statement; no BEGIN/COMMIT,
+    # no ping for a busy connection.
+    assert get_trips == 1, get_sql
     assert not any(s.strip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")) for s in get_sql), get_sql
-    assert list_trips == 2
+    assert list_trips == 2  # a list: the caller's user row, then the page
     # A one-statement write: user, INSERT (atomic on its own), then its activity row.
     assert write_trips == 3, write_sql
     assert not any(s.strip().upper().startswith("BEGIN") for s in write_sql), write_sql
@@ -126,7 +127,7 @@ async def test_round_trips_through_neons_kind_of_pooler_equal_direct(counted_pre
     user = await create_account("prepared@example.com", "Prepared")
     trips = _get_list_write(base, proxy, user.headers)
     # The pooler tracks prepared statements, so the cache works and no transaction is forced.
-    assert {kind: count for kind, (count, _) in trips.items()} == {"get": 2, "list": 2, "write": 3}, trips
+    assert {kind: count for kind, (count, _) in trips.items()} == {"get": 1, "list": 2, "write": 3}, trips
     assert not any(s.strip().upper().startswith("BEGIN") for _, sql in trips.values() for s in sql), trips
 
 
@@ -137,8 +138,10 @@ async def test_round_trips_behind_a_legacy_pooler(counted_legacy_server, client)
     get_trips, get_sql = trips["get"]
     # No statement cache behind this pooler: each statement is prepared (unnamed, so never closed)
     # then executed, inside BEGIN/COMMIT so both reach the same server connection.
-    assert get_trips == 6, get_sql
+    assert get_trips == 4, get_sql
     assert get_sql[0].upper().startswith("BEGIN") and get_sql[-1].upper().startswith("COMMIT")
+    [read] = set(get_sql[1:-1])  # the caller and the project, one statement (prepared, then run)
+    assert read.startswith("SELECT users.id") and "LEFT OUTER JOIN projects" in read, get_sql
     assert trips["list"][0] == 6 and trips["write"][0] == WRITE_BEHIND_LEGACY_POOLER, trips
 
 
@@ -161,7 +164,7 @@ async def test_a_ping_after_idle_costs_one_round_trip(counted_pinging_server, cl
     with httpx.Client(base_url=base, headers=user.headers, timeout=10) as http:
         project = http.post("/api/projects", json={"title": "Ping", "category": "web"}).json()
         trips, statements = measure(proxy, lambda: http.get(f"/api/projects/{project['id']}"))
-    assert trips == 3, statements  # the ping (SELECT 1, simple protocol), the user, the project
+    assert trips == 2, statements  # the ping (SELECT 1, simple protocol), the user with the project
     assert statements == ["SELECT 1"]
 
 
