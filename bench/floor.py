@@ -15,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-# The statements the API sends for GET /api/projects/{id} and GET /api/projects?status=..., verbatim
-# (captured from the API's SQLAlchemy compilation; bench/roundtrips.py lists them per request).
+# The statements the API sends for GET /api/projects/{id} and GET /api/projects?status=... (the
+# API's SQLAlchemy compilation, its user columns cut to what the floor checks; bench/roundtrips.py
+# lists them per request).
 USER_SQL = (
     "SELECT users.id AS users_id, users.email AS users_email, users.password_hash AS users_password_hash, "
     "users.full_name AS users_full_name, users.is_admin AS users_is_admin, "
@@ -50,6 +51,15 @@ OUT_FIELDS = (
     "tech_stack",
     "deadline",
     "status",
+)
+# A GET of one row reads it with the caller (lib/rules/ownership.OwnedRead), as the API does.
+GET_SQL = (
+    "SELECT users.id, users.email, users.password_hash, users.full_name, users.is_admin, users.is_active, "
+    "users.created_at, users.updated_at, "
+    + ", ".join(f"projects.{name} AS row_{name}" for name in OUT_FIELDS)
+    + ", projects.id AS row__found \nFROM users LEFT OUTER JOIN projects ON projects.id = $2::BIGINT "
+    "AND (projects.user_id = users.id OR users.is_admin) AND projects.deleted_at IS NULL \n"
+    "WHERE users.id = $1::BIGINT"
 )
 STACK = (asyncpg, structlog, BaseModel)
 
@@ -112,9 +122,9 @@ def create_app() -> Any:
         except (jwt.InvalidTokenError, ValueError):
             return None
 
-    def project_json(row: asyncpg.Record) -> dict[str, object]:
-        item = {name: row[name] for name in OUT_FIELDS}
-        item["tech_stack"] = json.loads(row["tech_stack"])
+    def project_json(row: asyncpg.Record, prefix: str = "") -> dict[str, object]:
+        item = {name: row[prefix + name] for name in OUT_FIELDS}
+        item["tech_stack"] = json.loads(row[prefix + "tech_stack"])
         return item
 
     def respond(payload: object, status: int = 200) -> Response:
@@ -125,13 +135,12 @@ def create_app() -> Any:
         if user_id is None:
             return respond({"error": "unauthorized"}, 401)
         async with (await get_pool()).acquire() as conn:
-            user = await conn.fetchrow(USER_SQL, user_id)
-            if user is None or not user["users_is_active"]:
-                return respond({"error": "unauthorized"}, 401)
-            row = await conn.fetchrow(PROJECT_SQL, request.path_params["id"], user_id)
-        if row is None:
+            row = await conn.fetchrow(GET_SQL, user_id, request.path_params["id"])
+        if row is None or not row["is_active"]:
+            return respond({"error": "unauthorized"}, 401)
+        if row["row__found"] is None:
             return respond({"error": "not_found"}, 404)
-        return respond(project_json(row))
+        return respond(project_json(row, "row_"))
 
     async def list_projects(request: Request) -> Response:
         user_id = user_id_of(request)

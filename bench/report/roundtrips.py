@@ -128,7 +128,8 @@ def pooler_line(rt: dict[str, Any] | None) -> str:
     through, alone = pooled["warm_get"]["round_trips"], direct["warm_get"]["round_trips"]
     if through == alone:
         return (
-            f"a warm GET takes {through} round trips through the pooler, as direct (prepared statements "
+            f"a warm GET takes {through} round trip{'s' if through != 1 else ''} through the pooler, "
+            "as direct (prepared statements "
             "tracked by PgBouncer, §2), over PgBouncer's unix socket as direct goes over PostgreSQL's: "
             "what differs is PgBouncer's own hop, whose CPU shares this machine's 2 cores with "
             "PostgreSQL, the function and the load generator"
