@@ -1,5 +1,7 @@
 """GET /api/activity: a user's own activity; admins see everyone's, with filters."""
 
+import lib.startup  # noqa: F401  (first: no garbage collection while this function loads)
+
 from typing import Any
 
 from sqlalchemy import select

@@ -1,5 +1,7 @@
 """Admin requests: GET/POST /api/admin-requests, GET/PATCH /api/admin-requests/{id} (admin resolves)."""
 
+import lib.startup  # noqa: F401  (first: no garbage collection while this function loads)
+
 from typing import Any
 
 from sqlalchemy import func

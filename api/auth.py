@@ -1,5 +1,7 @@
 """Accounts: register, login, the profile, passwords, email verification, logout, export, deletion."""
 
+import lib.startup  # noqa: F401  (first: no garbage collection while this function loads)
+
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 

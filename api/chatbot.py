@@ -1,5 +1,7 @@
 """Chatbot: POST /api/chatbot, GET /api/chatbot/sessions, GET /api/chatbot/sessions/{session_id}."""
 
+import lib.startup  # noqa: F401  (first: no garbage collection while this function loads)
+
 import time
 import uuid
 from typing import Any

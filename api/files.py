@@ -1,5 +1,7 @@
 """Files: POST/GET /api/files, POST /api/files/{id}/complete, GET/DELETE /api/files/{id}."""
 
+import lib.startup  # noqa: F401  (first: no garbage collection while this function loads)
+
 from sqlalchemy import select
 
 from lib.core import config

@@ -1,5 +1,7 @@
 """GET /api/health: is the function up, can it reach the database, which migration is live."""
 
+import lib.startup  # noqa: F401  (first: no garbage collection while this function loads)
+
 from sqlalchemy import text
 
 from lib.web.app import create_app, lambda_handler

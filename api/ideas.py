@@ -1,5 +1,7 @@
 """Ideas: POST /api/ideas/generate, GET /api/ideas, GET/PATCH /api/ideas/{id}, POST /api/ideas/{id}/refine."""
 
+import lib.startup  # noqa: F401  (first: no garbage collection while this function loads)
+
 from typing import Any
 
 from sqlalchemy import select

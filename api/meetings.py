@@ -1,5 +1,7 @@
 """Meetings: GET/POST /api/meetings, GET/PATCH /api/meetings/{id} (admin confirms, owner reschedules)."""
 
+import lib.startup  # noqa: F401  (first: no garbage collection while this function loads)
+
 from typing import Any
 
 from sqlalchemy import select

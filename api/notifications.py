@@ -1,5 +1,7 @@
 """Notifications: GET /api/notifications, GET /api/notifications/unread-count, POST /api/notifications/read"""
 
+import lib.startup  # noqa: F401  (first: no garbage collection while this function loads)
+
 from sqlalchemy import func, select, update
 from starlette.responses import Response
 

@@ -6,6 +6,8 @@ function and run pydantic's JSON schema generation on a cold start (about 1 s). 
 from the code and fails when the file differs by one byte (tests/functions/test_openapi.py).
 """
 
+import lib.startup  # noqa: F401  (first: no garbage collection while this function loads)
+
 import json
 import sys
 from functools import cache, lru_cache

@@ -1,5 +1,7 @@
 """Orders: GET/POST /api/orders, GET/PATCH /api/orders/{id} (the order status machine)."""
 
+import lib.startup  # noqa: F401  (first: no garbage collection while this function loads)
+
 from sqlalchemy import select, update
 
 from lib.core.db import release

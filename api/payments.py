@@ -1,5 +1,7 @@
 """Payments: POST /api/payments/{provider}/webhook (signed by the provider), POST .../razorpay/verify"""
 
+import lib.startup  # noqa: F401  (first: no garbage collection while this function loads)
+
 from typing import Any
 
 from sqlalchemy import select

@@ -1,5 +1,7 @@
 """Plans: GET/POST /api/plans, GET/PATCH /api/plans/{id} (anyone reads active plans; admins write)."""
 
+import lib.startup  # noqa: F401  (first: no garbage collection while this function loads)
+
 from lib.models.plans import Plan
 from lib.rules import catalogue
 from lib.schemas.common import Page

@@ -1,5 +1,7 @@
 """Projects: GET/POST /api/projects, GET/PATCH/DELETE /api/projects/{id} (soft delete)."""
 
+import lib.startup  # noqa: F401  (first: no garbage collection while this function loads)
+
 from typing import Any
 
 from sqlalchemy import func, select, update

@@ -1,5 +1,7 @@
 """Services: GET/POST /api/services, GET/PATCH /api/services/{id}, subscribe, and /api/services/mine."""
 
+import lib.startup  # noqa: F401  (first: no garbage collection while this function loads)
+
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 

@@ -1,5 +1,7 @@
 """GET /api/admin/stats/{report}: admin usage reports, each one SQL statement (indexes, daily rollups)."""
 
+import lib.startup  # noqa: F401  (first: no garbage collection while this function loads)
+
 from typing import Any
 
 from pydantic import BaseModel

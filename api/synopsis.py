@@ -1,5 +1,7 @@
 """Synopses: GET/POST /api/synopsis, GET/PATCH /api/synopsis/{id} (edits and the review machine)."""
 
+import lib.startup  # noqa: F401  (first: no garbage collection while this function loads)
+
 from typing import Any
 
 from sqlalchemy import func, update

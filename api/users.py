@@ -1,5 +1,7 @@
 """Admin user management: GET /api/users, GET/PATCH /api/users/{id}, POST /api/users/{id}/password-reset."""
 
+import lib.startup  # noqa: F401  (first: no garbage collection while this function loads)
+
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ScalarSelect, func, or_, select

@@ -1,5 +1,7 @@
 """GET /api/cron/archive: Vercel cron archives old activity (and chatbot) rows, then rolls up the reports."""
 
+import lib.startup  # noqa: F401  (first: no garbage collection while this function loads)
+
 import time
 
 from pydantic import BaseModel, ConfigDict, Field

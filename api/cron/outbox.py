@@ -1,5 +1,7 @@
 """GET /api/cron/outbox: the retry path of the mail outbox; sends what requests could not send in time."""
 
+import lib.startup  # noqa: F401  (first: no garbage collection while this function loads)
+
 import time
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -1,5 +1,7 @@
 """GET /api/cron/storage: the daily file sweep; abandoned uploads and deleted accounts' files go."""
 
+import lib.startup  # noqa: F401  (first: no garbage collection while this function loads)
+
 import time
 
 from pydantic import BaseModel, ConfigDict, Field

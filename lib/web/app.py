@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
+from lib import startup
 from lib.core.config import get_settings
 from lib.web.endpoints import Endpoint
 from lib.web.request_context import RequestContextMiddleware
@@ -47,6 +48,7 @@ def create_app(endpoints: list[Endpoint]) -> FunctionApp:
         )
     app = FunctionApp(routes=[route(endpoint) for endpoint in endpoints], middleware=middleware)
     app.state.endpoints = endpoints
+    startup.loaded()  # the function's modules are in: collection resumes (lib/startup.py)
     return app
 
 
