@@ -60,43 +60,81 @@ def _rolled_or_live(source: str, since: str, live: str) -> str:
     )"""
 
 
-# The top users by activity rows in the window, exactly. Live rows (today, the window's first day)
-# are counted by user; each rolled day offers its `depth` largest counts (activity_user_daily), the
-# live counts theirs. A user on none of those lists has at most `threshold`: the sum of each list's
-# depth-th count (0 for a list shorter than that). So when `limit` users on the lists, counted in
-# full, have more than that, they are the answer (ties broken by user_id as before); when not (no
-# user stands out), the statement adds up every user's days instead.
-ACTIVE_USERS = text(
-    _rolled_or_live(
-        "activity_logs", SINCE, "t.user_id WHERE t.user_id IS NOT NULL"
-    )  # ix_activity_logs_created_at
-    + """
-    , live_users AS MATERIALIZED (
-        SELECT user_id, count(*) AS n FROM live GROUP BY user_id
+# The top users by activity rows in the window, exactly: the rows of the plain query (each user's
+# rows since `since` counted, the largest counts first, ties by user_id, then the email).
+#   Days the daily cron rolled (activity_user_daily, while unchanged) are read from their rollup;
+# the window's first day is partial (since is now() minus whole days); today, and any day not
+# rolled (a gap), are only in the rows.
+#   Lists: each rolled day offers its `depth` largest counts (the first day those of its whole day:
+# a user's rows after `since` are at most the day's), today its largest counts, the gaps theirs. A
+# user on none of the lists has at most `threshold`, the sum of each list's depth-th count (0 for a
+# list shorter than that). The users on the lists are counted in full: their rolled days from the
+# rollup, the rest of the window from their own rows (ix_activity_logs_user_id_created_at). When
+# `limit` of them have more than the threshold, they are the answer; when not (no user stands out),
+# the statement adds up every user's days and rows instead.
+#   Only today's rows are read one by one (an index range scan, grouped once); the first day costs
+# a look-up per user on the lists, whatever the time of day.
+ACTIVE_USERS = text("""
+    WITH bounds AS MATERIALIZED (
+        SELECT since, (since AT TIME ZONE 'UTC')::date AS first_day, (now() AT TIME ZONE 'UTC')::date AS today
+        FROM (SELECT now() - make_interval(days => :days) AS since) s
+    ), first AS MATERIALIZED (       -- the window's first day, when rolled: [since, until) of it
+        SELECT r.day, b.since, (r.day + 1)::timestamp AT TIME ZONE 'UTC' AS until
+        FROM stats_rolled_days r, bounds b                                   -- pk_stats_rolled_days
+        WHERE r.source = 'activity_logs' AND r.day = b.first_day AND r.day < b.today
+    ), rolled AS MATERIALIZED (      -- the complete days rolled up
+        SELECT r.day FROM stats_rolled_days r, bounds b
+        WHERE r.source = 'activity_logs' AND r.day > b.first_day AND r.day < b.today
+    ), gaps AS MATERIALIZED (        -- [from_at, to_at): a stretch before today with no rollup
+        SELECT * FROM (
+            SELECT coalesce(s.from_day::timestamp AT TIME ZONE 'UTC', (SELECT until FROM first), b.since)
+                       AS from_at,
+                   s.to_day::timestamp AT TIME ZONE 'UTC' AS to_at
+            FROM (
+                SELECT lag(day) OVER (ORDER BY day) + 1 AS from_day, day AS to_day
+                FROM (SELECT day FROM rolled UNION ALL SELECT today FROM bounds) d
+            ) s, bounds b
+        ) g
+        WHERE from_at < to_at
     ), depth AS MATERIALIZED (
         SELECT 2 * CAST(:limit AS bigint) + 10 AS k
-    ), lists AS MATERIALIZED (         -- each rolled day's largest counts, then the live ones
-        SELECT r.day, a.user_id, a.actions
-        FROM rolled r, LATERAL (                          -- ix_activity_user_daily_day_actions
-            SELECT user_id, actions FROM activity_user_daily a WHERE a.day = r.day
-            ORDER BY actions DESC LIMIT (SELECT k FROM depth)
+    ), lists AS MATERIALIZED (       -- (list, user_id, count): each rolled day's largest counts,
+        SELECT r.day::text AS list, a.user_id, a.actions                    -- today's, the gaps'
+        FROM (SELECT day FROM rolled UNION ALL SELECT day FROM first) r, LATERAL (
+            SELECT user_id, actions FROM activity_user_daily a     -- ix_activity_user_daily_day_actions
+            WHERE a.day = r.day ORDER BY actions DESC LIMIT (SELECT k FROM depth)
         ) a
         UNION ALL
-        SELECT NULL, user_id, n FROM (
-            SELECT user_id, n FROM live_users ORDER BY n DESC LIMIT (SELECT k FROM depth)
-        ) l
-    ), threshold AS MATERIALIZED (     -- the most a user on no list can have
+        (SELECT 'today', t.user_id, count(*) FROM activity_logs t      -- ix_activity_logs_created_at
+         WHERE t.created_at >= date_trunc('day', now(), 'UTC') AND t.user_id IS NOT NULL
+         GROUP BY t.user_id ORDER BY count(*) DESC LIMIT (SELECT k FROM depth))
+        UNION ALL
+        (SELECT 'gaps', t.user_id, count(*) FROM gaps g, LATERAL (
+             SELECT t.user_id FROM activity_logs t                     -- ix_activity_logs_created_at
+             WHERE t.created_at >= g.from_at AND t.created_at < g.to_at AND t.user_id IS NOT NULL
+             OFFSET 0                -- a fence: one created_at range scan per gap, never a join
+         ) t                         -- of the whole table against the gaps
+         GROUP BY t.user_id ORDER BY count(*) DESC LIMIT (SELECT k FROM depth))
+    ), threshold AS MATERIALIZED (   -- the most a user on no list can have
         SELECT coalesce(sum(kth), 0) AS t FROM (
             SELECT CASE WHEN count(*) >= (SELECT k FROM depth) THEN min(actions) ELSE 0 END AS kth
-            FROM lists GROUP BY day                           -- the live list: day NULL, one group
+            FROM lists GROUP BY list
         ) per_list
-    ), candidates AS MATERIALIZED (    -- every user on a list, counted in full
-        SELECT c.user_id, (coalesce(l.n, 0) + coalesce((
-                   SELECT sum(a.actions) FROM activity_user_daily a          -- pk_activity_user_daily
-                   WHERE a.user_id = c.user_id AND a.day >= (SELECT min(day) FROM rolled)
-                     AND a.day IN (SELECT day FROM rolled)
-               ), 0))::bigint AS actions
-        FROM (SELECT DISTINCT user_id FROM lists) c LEFT JOIN live_users l USING (user_id)
+    ), candidates AS MATERIALIZED (  -- every user on a list, counted in full
+        SELECT c.user_id, (
+            coalesce((SELECT sum(a.actions) FROM activity_user_daily a       -- pk_activity_user_daily
+                      WHERE a.user_id = c.user_id AND a.day >= (SELECT min(day) FROM rolled)
+                        AND a.day IN (SELECT day FROM rolled)), 0)
+            + (SELECT count(*) FROM activity_logs t       -- ix_activity_logs_user_id_created_at
+               WHERE t.user_id = c.user_id AND t.created_at >= date_trunc('day', now(), 'UTC'))
+            + (SELECT count(*) FROM first f, activity_logs t
+               WHERE t.user_id = c.user_id AND t.created_at >= f.since AND t.created_at < f.until)
+            + coalesce((SELECT sum(n) FROM gaps g, LATERAL (         -- one range per gap
+                SELECT count(*) AS n FROM activity_logs t
+                WHERE t.user_id = c.user_id AND t.created_at >= g.from_at AND t.created_at < g.to_at
+            ) n), 0)
+        )::bigint AS actions
+        FROM (SELECT DISTINCT user_id FROM lists) c
     ), exact AS MATERIALIZED (
         SELECT (SELECT t FROM threshold) = 0
             OR (SELECT count(*) FROM candidates WHERE actions > (SELECT t FROM threshold))
@@ -104,10 +142,17 @@ ACTIVE_USERS = text(
     ), counted AS (
         SELECT user_id, actions FROM candidates WHERE (SELECT ok FROM exact)
         UNION ALL
-        SELECT user_id, sum(n)::bigint FROM (                         -- every user's days
-            SELECT user_id, n FROM live_users
+        SELECT user_id, sum(n)::bigint FROM (                         -- every user's days and rows
+            SELECT a.user_id, a.actions AS n FROM rolled r JOIN activity_user_daily a ON a.day = r.day
             UNION ALL
-            SELECT a.user_id, a.actions FROM rolled r JOIN activity_user_daily a ON a.day = r.day
+            SELECT t.user_id, 1 FROM activity_logs t
+            WHERE t.created_at >= date_trunc('day', now(), 'UTC') AND t.user_id IS NOT NULL
+            UNION ALL
+            SELECT t.user_id, 1 FROM first f JOIN activity_logs t
+              ON t.created_at >= f.since AND t.created_at < f.until AND t.user_id IS NOT NULL
+            UNION ALL
+            SELECT t.user_id, 1 FROM gaps g JOIN activity_logs t
+              ON t.created_at >= g.from_at AND t.created_at < g.to_at AND t.user_id IS NOT NULL
         ) everyone
         WHERE NOT (SELECT ok FROM exact)
         GROUP BY user_id
@@ -115,8 +160,7 @@ ACTIVE_USERS = text(
     SELECT top.user_id, u.email, top.actions
     FROM (SELECT * FROM counted ORDER BY actions DESC, user_id LIMIT :limit) top
     JOIN users u ON u.id = top.user_id                         -- pk_users, only for the top rows
-    ORDER BY top.actions DESC, top.user_id"""
-)
+    ORDER BY top.actions DESC, top.user_id""")
 # failed-actions, chatbot-daily and chatbot-response-times read complete days from the daily
 # rollups (lib/core/rollups.py) and only the window's first, partial day, today and any day not
 # rolled (yet) from the rows.

@@ -482,3 +482,118 @@ async def test_active_users_from_rollups_equal_the_rows(client, admin, shape: st
     # the answer from the lists; sixteen alike are counted in full instead.
     assert await active_users_path(7, 1) == (shape == "one stands out")
     assert expected[7, 1][0]["actions"] == (40 if shape == "one stands out" else 4)
+
+
+def first_day_times(days: int) -> tuple[datetime, datetime, datetime]:
+    """For a `days` window: a moment on its first UTC day before `since`, one after it, and one
+    today before now (each well inside its stretch, up to an hour from its edge)."""
+    since = datetime.now(UTC) - timedelta(days=days)
+    first_midnight = datetime.combine(since.date(), datetime.min.time(), UTC)
+    next_midnight = first_midnight + timedelta(days=1)
+    today_midnight = datetime.combine(NOW.date(), datetime.min.time(), UTC)
+    before = since - min(timedelta(hours=1), (since - first_midnight) / 2)
+    after = since + min(timedelta(hours=1), (next_midnight - since) / 2)
+    return before, after, today_midnight + (NOW - today_midnight) / 2
+
+
+async def live_active_users(days: int, limit: int) -> list[dict]:
+    async with session() as db:
+        params = {"days": days, "limit": limit}
+        return [dict(r._mapping) for r in await db.execute(LIVE_ACTIVE_USERS, params)]
+
+
+@pytest.mark.parametrize("shape", ["some stand out", "all alike"])
+async def test_active_users_with_a_partial_first_day_equal_the_rows(client, admin, shape: str) -> None:
+    """A 3-day window: its first day is partial (since = now() - 3 days), two whole days, today.
+    Sixteen users have a row on the first day before `since` (outside the window), one after it,
+    one on each whole day and one today. "some stand out": u3 has 20 more rows before `since`
+    (counted, he would lead), u7, u9 and x (a 17th user, on no other day) more after it, u7 and u5
+    more today."""
+    from tests.support import create_account
+
+    users = [await create_account(f"p{i}@example.com") for i in range(16)]
+    before, after, today = first_day_times(3)
+    first_midnight = datetime.combine(before.date(), datetime.min.time(), UTC)
+    whole_days = [first_midnight + timedelta(days=d, hours=12) for d in (1, 2)]
+    moments = {user.id: [before, after, *whole_days, today] for user in users}
+    if shape == "some stand out":
+        x = await create_account("x@example.com")
+        moments[users[3].id] += [before] * 20
+        moments[users[7].id] += [after] * 6 + [today] * 2
+        moments[users[9].id] += [after] * 4
+        moments[users[5].id] += [today] * 3
+        moments[x.id] = [after] * 9
+    rows = [
+        {"user_id": user_id, "action": "login", "status": "success", "created_at": moment}
+        for user_id, times in moments.items()
+        for moment in times
+    ]
+    async with session() as db:
+        await db.execute(insert(ActivityLog), rows)
+    queries = ((3, 1), (3, 3), (3, 10), (2, 5))
+    expected = {q: await live_active_users(*q) for q in queries}
+    if shape == "some stand out":
+        assert [(r["user_id"], r["actions"]) for r in expected[3, 10]][:6] == [
+            (users[7].id, 12),
+            (x.id, 9),
+            (users[9].id, 8),
+            (users[5].id, 7),
+            (users[0].id, 4),  # the other twelve tie at 4: the smallest user_id first
+            (users[1].id, 4),
+        ]
+    else:
+        assert [r["actions"] for r in expected[3, 10]] == [4] * 10
+        assert [r["user_id"] for r in expected[3, 10]] == [u.id for u in users[:10]]
+    for rolled in (False, True):
+        if rolled:
+            assert await rolled_up() > 0
+            assert ("activity_logs", before.date().isoformat()) in await rolled_days()
+        for (days, limit), answer in expected.items():
+            body = await report(client, admin, "active-users", f"?days={days}&limit={limit}")
+            assert body["rows"] == answer, (shape, rolled, days, limit)
+    # limit 1 and 3: 12 and 16 users a list, each list has 16 or more, the first day's with its whole
+    # day's counts (2 each, x 9, u3 22): the bound is 2 + 1 + 1 + 1 = 5. u7, x, u9 and u5 are above
+    # it: the answer comes from the lists (x only on the first day's); when all are alike, from
+    # every user's days and rows. limit 10: 30 a list, every user is on them (the bound is 0).
+    assert await active_users_path(3, 1) == (shape == "some stand out")
+    assert await active_users_path(3, 3) == (shape == "some stand out")
+    assert await active_users_path(3, 10) is True
+
+
+async def test_active_users_with_a_day_unrolled_in_the_middle_equal_the_rows(client, admin) -> None:
+    """A back-dated insert unrolls a day between rolled ones: that gap is read from the rows, for the
+    lists and for each user on them, beside the rolled days, the partial first day and today."""
+    from tests.support import create_account
+
+    users = [await create_account(f"g{i}@example.com") for i in range(16)]
+    before, after, today = first_day_times(4)
+    first_midnight = datetime.combine(before.date(), datetime.min.time(), UTC)
+    rows = [
+        {"user_id": user.id, "action": "login", "status": "success", "created_at": moment}
+        for i, user in enumerate(users)
+        for moment in [before, after, today]
+        + [first_midnight + timedelta(days=d, hours=6 + i / 10) for d in (1, 2, 3)]
+        + [after] * (5 if i == 4 else 0)
+    ]
+    async with session() as db:
+        await db.execute(insert(ActivityLog), rows)
+    assert await rolled_up() > 0
+    middle = first_midnight + timedelta(days=2, hours=20)
+    async with session() as db:  # u11: 7 more on the middle day (now unrolled), u4: 5 after since
+        await db.execute(
+            insert(ActivityLog),
+            [
+                {"user_id": users[11].id, "action": "login", "status": "error", "created_at": middle}
+                for _ in range(7)
+            ],
+        )
+    assert ("activity_logs", middle.date().isoformat()) not in await rolled_days()
+    for days, limit in ((4, 1), (4, 2), (4, 3), (4, 12)):
+        answer = await live_active_users(days, limit)
+        body = await report(client, admin, "active-users", f"?days={days}&limit={limit}")
+        assert body["rows"] == answer, (days, limit)
+    assert [(r["user_id"], r["actions"]) for r in await live_active_users(4, 2)] == [
+        (users[11].id, 12),
+        (users[4].id, 10),
+    ]
+    assert await active_users_path(4, 2) is True
