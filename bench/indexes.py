@@ -342,6 +342,8 @@ async def measure(url: str, captured: list[dict[str, Any]], data: dict[str, Any]
                 row["speedup"] = round(row["without_ms"] / max(row["with_ms"], 1e-3), 1)
             if item["name"] in BEFORE:
                 row.update(await before(conn, item["name"], sql, params, data, with_runs))
+                if not row["same_rows"]:  # a wrong answer is no speed-up: say so where it is seen
+                    progress(f"  !! {item['name']}: the rows differ from the old statement's")
             big_seq = [t for t in facts["seq_scans"] if t not in TINY_TABLES]
             row["index_backed"] = bool(droppable) and not big_seq
             row["goal_speedup"] = row.get("speedup", 0) >= GOAL_SPEEDUP

@@ -134,6 +134,16 @@ def section_indexes(r: Report, ix: dict[str, Any], command: str) -> None:
         "; ".join(f"{x['name']} {x['with_ms']:.1f} ms" for x in measured if not x["goal_under_5ms"])
         or "all under 5 ms",
     )
+    changed = [x for x in ix["rows"] if "before_ms" in x]
+    if changed:
+        differ = [x["name"] for x in changed if not x["same_rows"]]
+        r.goal(
+            "Rewritten reports: the same rows as the old statement",
+            verdict(not differ, f"{len(changed) - len(differ)}/{len(changed)}"),
+            f"answers differ: {', '.join(differ)} (§4.1)"
+            if differ
+            else "each compared in full, in order, in one snapshot (§4.1)",
+        )
     if misses:
         r.add("Misses, one by one:", "")
         for miss in misses:
