@@ -10,7 +10,7 @@ from lib.core.errors import Conflict, field_error
 from lib.models.admin_requests import AdminRequest
 from lib.rules import notices
 from lib.rules.notifications import Notice, insert_notifying
-from lib.rules.ownership import OwnedRead, get_owned, visible_page
+from lib.rules.ownership import OwnedRead, VisibleList, get_owned
 from lib.rules.status_machines import ADMIN_REQUEST
 from lib.rules.transitions import transition
 from lib.schemas.admin_requests import (
@@ -23,8 +23,9 @@ from lib.schemas.common import Page
 from lib.web.app import create_app, lambda_handler
 from lib.web.endpoints import Call, get, patch, post
 
-# The row a GET of `{id}` answers, read with the caller (one round trip).
+# What the GETs read with the caller (one round trip): a request by id, a page of requests.
 ADMIN_REQUEST_BY_ID = OwnedRead(AdminRequest, AdminRequestOut)
+ADMIN_REQUESTS_PAGE = VisibleList(AdminRequest, AdminRequestOut, ("status", "user_id"))
 
 
 CLOSING = frozenset({"resolved", "rejected"})
@@ -42,8 +43,7 @@ def _check_update_shape(changes: dict[str, Any]) -> None:
 
 
 async def list_admin_requests(call: Call[None, AdminRequestQuery]) -> Page[AdminRequestOut]:
-    query = call.query
-    return await visible_page(call.db, AdminRequest, AdminRequestOut, call.me, query, "status", "user_id")
+    return await ADMIN_REQUESTS_PAGE.page(call)
 
 
 async def create_admin_request(call: Call[AdminRequestCreate, None]) -> AdminRequestOut:
@@ -117,6 +117,7 @@ ENDPOINTS = [
     get(
         "/api/admin-requests",
         list_admin_requests,
+        reads=ADMIN_REQUESTS_PAGE,
         response=Page[AdminRequestOut],
         errors=(422,),
         summary="List admin requests",

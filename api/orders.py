@@ -10,7 +10,7 @@ from lib.models.orders import Order
 from lib.models.plans import Plan
 from lib.models.projects import Project
 from lib.rules import notices
-from lib.rules.ownership import OwnedRead, get_owned, not_found, visible_page
+from lib.rules.ownership import OwnedRead, VisibleList, get_owned, not_found
 from lib.rules.status_machines import ORDER
 from lib.rules.transitions import transition
 from lib.schemas.common import Page
@@ -18,13 +18,13 @@ from lib.schemas.orders import CheckoutOut, OrderCreate, OrderOut, OrderQuery, O
 from lib.web.app import create_app, lambda_handler
 from lib.web.endpoints import Call, get, patch, post
 
-# The row a GET of `{id}` answers, read with the caller (one round trip).
+# What the GETs read with the caller (one round trip): an order by id, a page of orders.
 ORDER_BY_ID = OwnedRead(Order, OrderOut)
+ORDERS_PAGE = VisibleList(Order, OrderOut, ("status", "project_id", "user_id"))
 
 
 async def list_orders(call: Call[None, OrderQuery]) -> Page[OrderOut]:
-    query = call.query
-    return await visible_page(call.db, Order, OrderOut, call.me, query, "status", "project_id", "user_id")
+    return await ORDERS_PAGE.page(call)
 
 
 async def create_order(call: Call[OrderCreate, None]) -> OrderOut:
@@ -128,7 +128,7 @@ async def refund(call: Call[None, None]) -> OrderOut:
 
 
 ENDPOINTS = [
-    get("/api/orders", list_orders, response=Page[OrderOut], summary="List orders"),
+    get("/api/orders", list_orders, reads=ORDERS_PAGE, response=Page[OrderOut], summary="List orders"),
     post(
         "/api/orders",
         create_order,

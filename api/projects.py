@@ -8,23 +8,22 @@ from sqlalchemy import func, select, update
 
 from lib.core.pagination import matching
 from lib.models.projects import Project
-from lib.rules.ownership import OwnedRead, not_found, owned, visible, visible_page
+from lib.rules.ownership import OwnedRead, VisibleList, not_found, owned, visible
 from lib.rules.search import search_page
 from lib.schemas.common import Page
 from lib.schemas.projects import ProjectCreate, ProjectOut, ProjectQuery, ProjectUpdate
 from lib.web.app import create_app, lambda_handler
 from lib.web.endpoints import Call, delete, get, patch, post
 
-# The row a GET of `{id}` answers, read with the caller (one round trip).
+# What the GETs read with the caller (one round trip): a project by id, a page (searches aside).
 PROJECT_BY_ID = OwnedRead(Project, ProjectOut)
+PROJECTS_PAGE = VisibleList(Project, ProjectOut, ("status", "category", "user_id"), unless=("q",))
 
 
 async def list_projects(call: Call[None, ProjectQuery]) -> Page[ProjectOut]:
     query = call.query
     if not query.q:
-        return await visible_page(
-            call.db, Project, ProjectOut, call.me, query, "status", "category", "user_id"
-        )
+        return await PROJECTS_PAGE.page(call)
     statement = select(Project).where(*visible(Project, call.me))
     statement = matching(statement, Project, query, "status", "category", "user_id")
     # Searched: a bounded walk of the newest rows, then the GIN index (lib/rules/search.py says why).
@@ -75,7 +74,13 @@ async def delete_project(call: Call[None, None]) -> None:
 
 
 ENDPOINTS = [
-    get("/api/projects", list_projects, response=Page[ProjectOut], summary="List projects"),
+    get(
+        "/api/projects",
+        list_projects,
+        reads=PROJECTS_PAGE,
+        response=Page[ProjectOut],
+        summary="List projects",
+    ),
     post(
         "/api/projects",
         create_project,

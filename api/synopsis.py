@@ -11,7 +11,7 @@ from lib.models.projects import Project
 from lib.models.synopsis import Synopsis
 from lib.rules import notices
 from lib.rules.notifications import Notice, insert_notifying
-from lib.rules.ownership import OwnedRead, get_owned, owned, visible_page
+from lib.rules.ownership import OwnedRead, VisibleList, get_owned, owned
 from lib.rules.status_machines import SYNOPSIS
 from lib.rules.transitions import transition
 from lib.schemas.common import Page
@@ -19,8 +19,9 @@ from lib.schemas.synopsis import SynopsisCreate, SynopsisOut, SynopsisQuery, Syn
 from lib.web.app import create_app, lambda_handler
 from lib.web.endpoints import Call, get, patch, post
 
-# The row a GET of `{id}` answers, read with the caller (one round trip).
+# What the GETs read with the caller (one round trip): a synopsis by id, a page of synopses.
 SYNOPSIS_BY_ID = OwnedRead(Synopsis, SynopsisOut)
+SYNOPSES_PAGE = VisibleList(Synopsis, SynopsisOut, ("status", "project_id", "user_id"))
 
 
 EDITABLE = ("draft", "submitted")
@@ -79,10 +80,7 @@ async def _move(call: Call[Any, Any], synopsis_id: int, to: str, feedback: str |
 
 
 async def list_synopses(call: Call[None, SynopsisQuery]) -> Page[SynopsisOut]:
-    query = call.query
-    return await visible_page(
-        call.db, Synopsis, SynopsisOut, call.me, query, "status", "project_id", "user_id"
-    )
+    return await SYNOPSES_PAGE.page(call)
 
 
 async def create_synopsis(call: Call[SynopsisCreate, None]) -> SynopsisOut:
@@ -128,6 +126,7 @@ ENDPOINTS = [
     get(
         "/api/synopsis",
         list_synopses,
+        reads=SYNOPSES_PAGE,
         response=Page[SynopsisOut],
         summary="List synopses",
     ),

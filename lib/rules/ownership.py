@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Label, Select, and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, Label, Select, and_, bindparam, not_, or_, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lib.core.errors import NotFound
@@ -157,7 +158,8 @@ async def visible_page(
     return page_from_rows(out, await core_rows(db, statement, params), query.limit)
 
 
-# The route row's columns in `OwnedRead.with_caller`'s rows: `row_<field>`, beside the caller's own.
+# A read with its caller selects the caller's user columns and, beside them, the route's rows as
+# `row_<field>` (NULL in the one row a LEFT JOIN gives when there is none to see).
 ROW_PREFIX = "row_"
 _FOUND = ROW_PREFIX + "_found"
 
@@ -175,48 +177,135 @@ class OwnedRead(Generic[OutT]):
     out: type[OutT]
     admin_sees_all: bool = True
 
-    def with_caller(self) -> Select[Any] | None:
-        """The caller's user columns and the row's (`row_<field>`, NULL when unseen); None: no such read."""
-        return _with_caller(self.model, self.out, self.admin_sees_all)
+    def with_caller(self, params: dict[str, Any], query: Any) -> tuple[Select[Any], dict[str, Any]] | None:
+        """The statement reading the caller and row `{id}`, and its values; None: no such read."""
+        statement = _row_with_caller(self.model, self.out, self.admin_sees_all)
+        return None if statement is None else (statement, {"row_id": params["id"]})
 
-    def split(self, row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """A `with_caller` row as the caller's columns and the route row's (None when unseen)."""
-        return _split(row)
+    def split(self, rows: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """`with_caller`'s rows as the caller's columns (None: no such user) and the row (None: unseen)."""
+        if not rows:
+            return None, None
+        caller, seen = _split(rows[0])
+        return caller, seen
 
     async def read(self, call: Call[Any, Any]) -> OutT:
         """The row the runner read with the caller, else (no such read) `read_owned`'s; 404 if unseen."""
         row_id = call.params["id"]
-        if not call.row_read:
+        if not call.preread_done:
             return await read_owned(
                 call.db, self.model, row_id, call.me, self.out, admin_sees_all=self.admin_sees_all
             )
-        if call.row is None:
+        if call.preread is None:
             raise not_found(self.model, row_id)
-        return self.out.model_validate(call.row)
+        return self.out.model_validate(call.preread)
+
+
+@dataclass(frozen=True)
+class VisibleList(Generic[OutT]):
+    """A list route's page (`visible_page`'s, narrowed to `fields`), fetched with the caller.
+
+    Declared on the route (`get(..., reads=...)`): one statement looks up the caller and reads the
+    page, so a list costs one round trip. Who sees what is decided in SQL from the caller's row:
+    a user's own rows, or, for an admin when `admin_sees_all`, everyone's; each of the two is its
+    own branch behind a one-time filter on `users.is_admin`, so only the caller's runs, on its own
+    index. A query that sets one of `unless` (the full-text search) is read by the handler instead.
+    """
+
+    model: Any
+    out: type[OutT]
+    fields: tuple[str, ...] = ()
+    admin_sees_all: bool = True
+    unless: tuple[str, ...] = ()
+
+    def with_caller(self, params: dict[str, Any], query: Any) -> tuple[Select[Any], dict[str, Any]] | None:
+        """The statement reading the caller and the page `query` asks for, its values; None: no such read."""
+        if any(getattr(query, name) for name in self.unless):
+            return None
+        chosen = tuple(name for name in self.fields if getattr(query, name) is not None)
+        statement = _page_with_caller(self.model, self.out, self.admin_sees_all, chosen, bool(query.cursor))
+        if statement is None:
+            return None
+        return statement, keyset_params(query) | {f"match_{name}": getattr(query, name) for name in chosen}
+
+    def split(self, rows: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """`with_caller`'s rows as the caller's columns (None: no such user) and the page's rows."""
+        caller: dict[str, Any] | None = None
+        page: list[dict[str, Any]] = []
+        for row in rows:
+            caller, seen = _split(row)
+            if seen is not None:
+                page.append(seen)
+        return caller, page
+
+    async def page(self, call: Call[Any, Any]) -> Page[OutT]:
+        """The page the runner read with the caller, else (no such read) `visible_page`'s."""
+        if not call.preread_done:
+            return await visible_page(
+                call.db,
+                self.model,
+                self.out,
+                call.me,
+                call.query,
+                *self.fields,
+                admin_sees_all=self.admin_sees_all,
+            )
+        return page_from_rows(self.out, call.preread, call.query.limit)
+
+
+def _with_caller(
+    found: Any, columns: Sequence[ColumnElement[Any]], joined: Any, on: ColumnElement[bool]
+) -> Select[Any]:
+    """The caller's user row (by `user_id`) LEFT JOIN `joined`: `columns` (`row_…`), `found` NULL if none."""
+    # A LEFT JOIN: the caller's row comes back whether or not there is a row for them to see.
+    return (
+        select(*model_columns(User), *columns, found.label(_FOUND))
+        .select_from(User)
+        .outerjoin(joined, on)
+        .where(User.id == bindparam("user_id"))
+    )
 
 
 @cache
-def _with_caller(model: Any, out: type[BaseModel], admin_sees_all: bool) -> Select[Any] | None:
+def _row_with_caller(model: Any, out: type[BaseModel], admin_sees_all: bool) -> Select[Any] | None:
     columns = out_columns(model, out)
     if columns is None:
         return None
     mine = model.user_id == User.id
     seen = _visible_if(model, or_(mine, User.is_admin) if admin_sees_all else mine)
-    # A LEFT JOIN: the caller's row comes back whether or not the route row is theirs to see.
-    return (
-        select(
-            *model_columns(User),
-            # out_columns follows `out`'s fields: each its column, relabelled beside the caller's.
-            *(
-                _base(column).label(ROW_PREFIX + name)
-                for name, column in zip(out.model_fields, columns, strict=True)
-            ),
-            model.id.label(_FOUND),
-        )
-        .select_from(User)
-        .outerjoin(model, and_(model.id == bindparam("row_id"), *seen))
-        .where(User.id == bindparam("user_id"))
-    )
+    # out_columns follows `out`'s fields: each its column, relabelled beside the caller's.
+    labelled = [
+        _base(column).label(ROW_PREFIX + name) for name, column in zip(out.model_fields, columns, strict=True)
+    ]
+    return _with_caller(model.id, labelled, model, and_(model.id == bindparam("row_id"), *seen))
+
+
+@cache
+def _page_with_caller(
+    model: Any, out: type[BaseModel], admin_sees_all: bool, fields: tuple[str, ...], after_cursor: bool
+) -> Select[Any] | None:
+    """`VisibleList`'s statement for one shape (which filters, past a cursor?), built once."""
+    columns = paged_columns(model, out)
+    if columns is None:
+        return None
+    matches = [
+        getattr(model, name) == bindparam(f"match_{name}", type_=getattr(model, name).type) for name in fields
+    ]
+
+    def branch(owner: ColumnElement[bool] | None, gate: Any) -> Select[Any]:
+        conditions = [*_visible_if(model, owner), *matches, *([] if gate is None else [gate])]
+        return newest_first_bound(select(*columns).where(*conditions), model, after_cursor=after_cursor)
+
+    mine = model.user_id == User.id
+    if admin_sees_all:
+        # Two branches, each behind a one-time filter on the caller's row: only one of them runs.
+        pages: Any = union_all(branch(mine, not_(User.is_admin)), branch(None, User.is_admin))
+    else:
+        pages = branch(mine, None)
+    page = pages.subquery("page").lateral("page")
+    labelled = [page.c[name].label(ROW_PREFIX + name) for name in out.model_fields]
+    statement = _with_caller(page.c.id, labelled, page, true())
+    return statement.order_by(page.c.created_at.desc(), page.c.id.desc())
 
 
 def _base(column: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -224,6 +313,7 @@ def _base(column: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 def _split(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """One row of a read with its caller: the caller's columns, and the route's row (None if NULL)."""
     caller: dict[str, Any] = {}
     seen: dict[str, Any] = {}
     for key, value in row.items():

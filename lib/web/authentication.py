@@ -49,24 +49,31 @@ async def authenticate(db: AsyncSession, request: Request, mode: str, *, write: 
     return _checked(user, version, mode, request)
 
 
-async def authenticate_reading(
-    db: AsyncSession, request: Request, mode: str, reads: CallerRead, row_id: int
-) -> tuple[User, dict[str, Any] | None] | None:
-    """`authenticate` for a read of row `row_id`, in the same statement: the caller and the row (None
-    when the caller may not see it); None when `reads` has no such statement (use `authenticate`).
-
-    The row is read whatever the token's fate, but it is returned only to a caller who passed.
-    """
-    statement = reads.with_caller()
-    if statement is None or mode not in ("user", "admin"):
-        return None
+def bearer_claims(request: Request) -> tuple[int, int]:
+    """The user id and token version of the request's bearer token; 401 without a valid one."""
     token = bearer_token(request)
     if token is None:
         raise Unauthorized()
-    user_id, version = decode_access_token(token)
-    rows = await core_rows(db, statement, {"user_id": user_id, "row_id": row_id})
-    caller, row = reads.split(rows[0]) if rows else (None, None)
-    return _checked(instance_of(User, caller) if caller else None, version, mode, request), row
+    return decode_access_token(token)
+
+
+async def authenticate_reading(
+    db: AsyncSession,
+    request: Request,
+    mode: str,
+    claims: tuple[int, int],
+    reads: CallerRead,
+    built: tuple[Select[Any], dict[str, Any]],
+) -> tuple[User, Any]:
+    """`authenticate` (user or admin mode; `claims` from `bearer_claims`) and `reads` in one statement,
+    `built` (`reads.with_caller`'s): the caller and what was read.
+
+    What was read is returned only to a caller who passed: a revoked token never sees it.
+    """
+    statement, values = built
+    user_id, version = claims
+    caller, read = reads.split(await core_rows(db, statement, {**values, "user_id": user_id}))
+    return _checked(instance_of(User, caller) if caller else None, version, mode, request), read
 
 
 def _checked(user: User | None, version: int, mode: str, request: Request) -> User:

@@ -47,9 +47,10 @@ class Call(Generic[BodyT, QueryT]):
     mail_ids: list[int] = field(default_factory=list)
     # False: the request changed nothing (a redelivered webhook, a replay), so no activity row.
     recorded: bool = True
-    # The route row `{id}` the runner read with the caller (the endpoint's `reads`); None: not seen.
-    row: dict[str, Any] | None = None
-    row_read: bool = False
+    # What the endpoint's `reads` read with the caller (its row, or None when unseen; its page's
+    # rows), once `preread_done`: the handler answers from it instead of reading again.
+    preread: Any = None
+    preread_done: bool = False
 
     def send_after_commit(self, message_id: int | None) -> None:
         """Send this outbox message (lib/mail/outbox.enqueue's id) right after the request commits.
@@ -100,14 +101,15 @@ Handler = Callable[[Call[Any, Any]], Awaitable[Any]]
 
 
 class CallerRead(Protocol):
-    """A read of the route row `{id}` that also looks up the caller (lib/rules/ownership.OwnedRead)."""
+    """A read that also looks up the caller (lib/rules/ownership: `OwnedRead`, `VisibleList`)."""
 
-    def with_caller(self) -> Select[Any] | None:
-        """Selects the caller's user columns (bound by `user_id`) and the row's (bound by `row_id`)."""
+    def with_caller(self, params: dict[str, Any], query: Any) -> tuple[Select[Any], dict[str, Any]] | None:
+        """A statement selecting the caller's user columns (by a `user_id` parameter) with what the
+        route reads for these path `params` and `query`, and its other values; None: no such read."""
         ...
 
-    def split(self, row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """A row of `with_caller` as the caller's columns and the route row's (None: not seen)."""
+    def split(self, rows: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, Any]:
+        """The statement's rows as the caller's columns (None: no such user) and what was read."""
         ...
 
 
@@ -147,7 +149,7 @@ class Endpoint:
     # True: an `Idempotency-Key` header makes the request replayable (lib/web/idempotency.py); such
     # a request runs in a transaction whatever `transaction` says (the key is a second write).
     idempotent: bool = False
-    # A GET of one row `{id}`: the caller and the row come in one statement, so one round trip.
+    # A GET whose read comes with the caller's lookup, in one statement: one round trip.
     reads: CallerRead | None = None
     body: type[BaseModel] | None = field(init=False)
     query: type[BaseModel] | None = field(init=False)

@@ -53,32 +53,33 @@ async def _unit_of_work(
     async with session(autocommit=not endpoint.is_write or single_write, single_write=single_write) as db:
         try:
             user = None
-            read: tuple[Any, dict[str, Any] | None] | None = None
+            read: tuple[Any, Any, Any] | None = None
             if endpoint.auth != "public":
-                from lib.web.authentication import authenticate, authenticate_reading
+                if (
+                    endpoint.reads is not None
+                    and not endpoint.is_write
+                    and endpoint.auth in ("user", "admin")
+                ):
+                    read = await _read_with_caller(db, request, endpoint, params)
+                if read is not None:
+                    user = read[0]
+                else:
+                    from lib.web.authentication import authenticate
 
-                if endpoint.reads is not None and not endpoint.is_write:
-                    read = await authenticate_reading(
-                        db, request, endpoint.auth, endpoint.reads, params["id"]
-                    )
-                user = (
-                    read[0]
-                    if read
-                    else await authenticate(db, request, endpoint.auth, write=endpoint.is_write)
-                )
+                    user = await authenticate(db, request, endpoint.auth, write=endpoint.is_write)
             call: Call[Any, Any] = Call(
                 request=request,
                 db=db,
                 user=user,
                 params=params,
                 body=None,
-                query=None,
+                query=read[2] if read else None,
                 actor_id=user.id if user else None,
-                row=read[1] if read else None,
-                row_read=read is not None,
+                preread=read[1] if read else None,
+                preread_done=read is not None,
             )
             request.state.call = call
-            if endpoint.query is not None:
+            if endpoint.query is not None and call.query is None:
                 call.query = parse_model(endpoint.query, dict(request.query_params), "query")
             if endpoint.body is not None:
                 call.body = parse_model(endpoint.body, await read_json(request), "body")
@@ -89,6 +90,30 @@ async def _unit_of_work(
             if replayable and replayable_after(error, db):
                 raise _Replay() from error  # out of the session, so it rolls back first
             raise
+
+
+async def _read_with_caller(
+    db: Any, request: Request, endpoint: Endpoint, params: dict[str, Any]
+) -> tuple[Any, Any, Any] | None:
+    """The caller, what the endpoint `reads`, and the parsed query, from one statement; None: read as
+    any other route does (no such statement for this query, or a query the route refuses, whose
+    422 then comes after the caller's lookup, as everywhere: a revoked token is a 401 first)."""
+    from lib.core.errors import AppError
+    from lib.web.authentication import authenticate_reading, bearer_claims
+
+    assert endpoint.reads is not None
+    claims = bearer_claims(request)  # no valid token: the 401 every route gives, before anything else
+    try:
+        query = None
+        if endpoint.query is not None:
+            query = parse_model(endpoint.query, dict(request.query_params), "query")
+        built = endpoint.reads.with_caller(params, query)
+    except AppError:
+        return None
+    if built is None:
+        return None
+    user, read = await authenticate_reading(db, request, endpoint.auth, claims, endpoint.reads, built)
+    return user, read, query
 
 
 async def _run_idempotent(endpoint: Endpoint, call: Call[Any, Any], user_id: int) -> Response:

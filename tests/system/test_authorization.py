@@ -320,11 +320,16 @@ async def test_authorization_cell(
 # --- one row read with its caller (`reads=OwnedRead(...)`: the user lookup and the row, one statement)
 
 
-def _single_row_reads() -> dict[str, Any]:
+def _reads_with_caller(kind: str) -> dict[str, Any]:
+    """The GET routes whose `reads` is an `OwnedRead` or a `VisibleList` (`kind`), by route."""
     from api.openapi import all_endpoints
     from lib.web.openapi import openapi_path
 
-    return {f"GET {openapi_path(e.path)}": e for e in all_endpoints() if e.reads is not None}
+    return {f"GET {openapi_path(e.path)}": e for e in all_endpoints() if type(e.reads).__name__ == kind}
+
+
+def _single_row_reads() -> dict[str, Any]:
+    return _reads_with_caller("OwnedRead")
 
 
 def test_the_reads_of_one_owned_row_each_come_with_their_caller() -> None:
@@ -336,7 +341,7 @@ def test_the_reads_of_one_owned_row_each_come_with_their_caller() -> None:
     }
     # A file's GET signs a download link (lib/rules/files.py): its own read, not a row as is.
     assert set(_single_row_reads()) == owned_gets - {"GET /api/files/{id}"}
-    assert all(e.reads.with_caller() is not None for e in _single_row_reads().values())
+    assert all(e.reads.with_caller({"id": 1}, None) is not None for e in _single_row_reads().values())
 
 
 @pytest.mark.parametrize("route", sorted(_single_row_reads()))
@@ -386,3 +391,77 @@ async def test_a_soft_deleted_project_is_not_found_by_its_owner_or_an_admin(
     for actor in ("owner", "admin"):
         response = await client.get(path, headers=world["tokens"][actor])
         assert (response.status_code, response.json()["error"]["code"]) == (404, "not_found"), actor
+
+
+# --- a page read with its caller (`reads=VisibleList(...)`): who sees what decided in SQL
+
+
+async def _add_copies(model: Any, row_id: int, owners: list[int]) -> None:
+    """Rows like `row_id`, one for each of `owners` (new ids; created one after another)."""
+    columns = [
+        c.key
+        for c in model.__table__.columns
+        if not c.primary_key and c.computed is None and c.key not in ("user_id", "created_at", "updated_at")
+    ]
+    for owner_id in owners:
+        async with session() as db:
+            original = await db.get(model, row_id)
+            db.add(model(**{key: getattr(original, key) for key in columns}, user_id=owner_id))
+
+
+@pytest.mark.parametrize("route", sorted(_reads_with_caller("VisibleList")))
+async def test_a_page_read_with_its_caller_is_the_page_the_caller_may_see(
+    client: httpx.AsyncClient, world: dict[str, Any], route: str
+) -> None:
+    from sqlalchemy import select, update
+
+    from lib.models.users import User
+    from lib.rules.ownership import visible_page
+
+    reads = _reads_with_caller("VisibleList")[route].reads
+    endpoint = _reads_with_caller("VisibleList")[route]
+    path = route.split(" ", 1)[1]
+    ids = world["ids"]
+    owner_id = ids["owner"]
+    async with session() as db:
+        other_id = await db.scalar(select(User.id).where(User.email == "other@example.com"))
+        admin_id = await db.scalar(select(User.id).where(User.email == "admin@example.com"))
+        row_id = await db.scalar(select(reads.model.id).where(reads.model.user_id == owner_id))
+        first_field = reads.fields[0]
+        value = getattr(await db.get(reads.model, row_id), first_field)
+    await _add_copies(reads.model, row_id, [owner_id, owner_id, other_id])
+
+    async def expected(user_id: int, query: dict[str, str]) -> Any:
+        """The same page as the handler's own read (`visible_page`) for this caller and query."""
+        async with session() as db:
+            user = await db.get(User, user_id)
+            parsed = endpoint.query.model_validate(query)
+            page = await visible_page(
+                db, reads.model, reads.out, user, parsed, *reads.fields, admin_sees_all=reads.admin_sees_all
+            )
+            return page.model_dump(mode="json")
+
+    # The owner sees their 3 rows, the other user their 1, the admin all 4 (page after page).
+    visible = {"owner": 3, "other": 1, "admin": 4}
+    for actor, user_id in (("owner", owner_id), ("other", other_id), ("admin", admin_id)):
+        for query in ({}, {"limit": "2"}, {first_field: str(value), "limit": "2"}):
+            seen: list[int] = []
+            while True:
+                response = await client.get(path, params=query, headers=world["tokens"][actor])
+                assert response.status_code == 200, response.text
+                assert response.json() == await expected(user_id, query), (actor, query)
+                seen += [item["id"] for item in response.json()["items"]]
+                if not response.json()["next_cursor"]:
+                    break
+                query = {**query, "cursor": response.json()["next_cursor"]}
+            assert len(seen) == len(set(seen)) == visible[actor], (actor, query, seen)
+
+    # A bad cursor is a 422 for a valid token; a revoked token is a 401 first, with nothing listed.
+    bad = await client.get(path, params={"cursor": "not-a-cursor"}, headers=world["tokens"]["owner"])
+    assert (bad.status_code, bad.json()["error"]["code"]) == (422, "validation_error"), bad.text
+    async with session() as db:
+        await db.execute(update(User).where(User.id == owner_id).values(token_version=User.token_version + 1))
+    for query in ({}, {"cursor": "not-a-cursor"}):
+        revoked = await client.get(path, params=query, headers=world["tokens"]["owner"])
+        assert (revoked.status_code, revoked.json()["error"]["code"]) == (401, "unauthorized"), query
+        assert set(revoked.json()) == {"error"}

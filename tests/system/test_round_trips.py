@@ -116,7 +116,7 @@ async def test_round_trips_per_request(counted_server, client) -> None:
     # no ping for a busy connection.
     assert get_trips == 1, get_sql
     assert not any(s.strip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")) for s in get_sql), get_sql
-    assert list_trips == 2  # a list: the caller's user row, then the page
+    assert list_trips == 1  # a list: the caller and the page in one statement
     # A one-statement write: user, INSERT (atomic on its own), then its activity row.
     assert write_trips == 3, write_sql
     assert not any(s.strip().upper().startswith("BEGIN") for s in write_sql), write_sql
@@ -127,7 +127,7 @@ async def test_round_trips_through_neons_kind_of_pooler_equal_direct(counted_pre
     user = await create_account("prepared@example.com", "Prepared")
     trips = _get_list_write(base, proxy, user.headers)
     # The pooler tracks prepared statements, so the cache works and no transaction is forced.
-    assert {kind: count for kind, (count, _) in trips.items()} == {"get": 1, "list": 2, "write": 3}, trips
+    assert {kind: count for kind, (count, _) in trips.items()} == {"get": 1, "list": 1, "write": 3}, trips
     assert not any(s.strip().upper().startswith("BEGIN") for _, sql in trips.values() for s in sql), trips
 
 
@@ -142,7 +142,7 @@ async def test_round_trips_behind_a_legacy_pooler(counted_legacy_server, client)
     assert get_sql[0].upper().startswith("BEGIN") and get_sql[-1].upper().startswith("COMMIT")
     [read] = set(get_sql[1:-1])  # the caller and the project, one statement (prepared, then run)
     assert read.startswith("SELECT users.id") and "LEFT OUTER JOIN projects" in read, get_sql
-    assert trips["list"][0] == 6 and trips["write"][0] == WRITE_BEHIND_LEGACY_POOLER, trips
+    assert trips["list"][0] == 4 and trips["write"][0] == WRITE_BEHIND_LEGACY_POOLER, trips
 
 
 @pytest.fixture(scope="module")
