@@ -17,7 +17,8 @@ from starlette.routing import Route
 
 # The statements the API sends for GET /api/projects/{id} and GET /api/projects?status=... (the
 # API's SQLAlchemy compilation, its user columns cut to what the floor checks; bench/roundtrips.py
-# lists them per request).
+# lists them per request). USER_SQL, PROJECT_SQL and LIST_SQL are the statements each part alone
+# (the cold start's one query, bench/hotspots.py's pieces).
 USER_SQL = (
     "SELECT users.id AS users_id, users.email AS users_email, users.password_hash AS users_password_hash, "
     "users.full_name AS users_full_name, users.is_admin AS users_is_admin, "
@@ -60,6 +61,23 @@ GET_SQL = (
     + ", projects.id AS row__found \nFROM users LEFT OUTER JOIN projects ON projects.id = $2::BIGINT "
     "AND (projects.user_id = users.id OR users.is_admin) AND projects.deleted_at IS NULL \n"
     "WHERE users.id = $1::BIGINT"
+)
+# A list reads its page with the caller too (lib/rules/ownership.VisibleList): the user's branch
+# and the admin's, each behind a one-time filter on users.is_admin.
+_PAGE_BRANCH = (
+    f"(SELECT {', '.join(f'projects.{name}' for name in OUT_FIELDS)} \nFROM projects \n"
+    "WHERE {owner}projects.deleted_at IS NULL AND projects.status = $2::VARCHAR AND {gate} "
+    "ORDER BY projects.created_at DESC, projects.id DESC \n LIMIT $3::INTEGER)"
+)
+LIST_WITH_CALLER_SQL = (
+    "SELECT users.id, users.email, users.password_hash, users.full_name, users.is_admin, users.is_active, "
+    "users.created_at, users.updated_at, "
+    + ", ".join(f"page.{name} AS row_{name}" for name in OUT_FIELDS)
+    + ", page.id AS row__found \nFROM users LEFT OUTER JOIN LATERAL ("
+    + _PAGE_BRANCH.format(owner="projects.user_id = users.id AND ", gate="NOT users.is_admin")
+    + " UNION ALL "
+    + _PAGE_BRANCH.format(owner="", gate="users.is_admin")
+    + ") AS page ON true \nWHERE users.id = $1::BIGINT ORDER BY page.created_at DESC, page.id DESC"
 )
 STACK = (asyncpg, structlog, BaseModel)
 
@@ -149,11 +167,11 @@ def create_app() -> Any:
         status = request.query_params.get("status", "draft")
         limit = int(request.query_params.get("limit", "20"))
         async with (await get_pool()).acquire() as conn:
-            user = await conn.fetchrow(USER_SQL, user_id)
-            if user is None or not user["users_is_active"]:
-                return respond({"error": "unauthorized"}, 401)
-            rows = await conn.fetch(LIST_SQL, user_id, status, limit + 1)
-        items = [project_json(row) for row in rows[:limit]]
+            rows = await conn.fetch(LIST_WITH_CALLER_SQL, user_id, status, limit + 1)
+        if not rows or not rows[0]["is_active"]:
+            return respond({"error": "unauthorized"}, 401)
+        rows = [row for row in rows if row["row__found"] is not None]
+        items = [project_json(row, "row_") for row in rows[:limit]]
         return respond({"items": items, "next_cursor": "more" if len(rows) > limit else None})
 
     return Starlette(

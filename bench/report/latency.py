@@ -19,15 +19,10 @@ def rps_line(lat: dict[str, Any], endpoint: str) -> str:
     }
     return (
         ", ".join(f"{server} {num(value, 0)} req/s" for server, value in rps.items())
-        + " at 32 connections: the peer loads ORM entities through its session"
-        + (", the caller and the project in two statements" if endpoint == "get" else "")
-        + "; ours has SQLAlchemy compile each statement shape once and asyncpg fetch the rows,"
-        + " validated straight into the response model"
-        + (
-            " (a GET of one row reads it with the caller: one statement, as the floor does)"
-            if endpoint == "get"
-            else ""
-        )
+        + " at 32 connections: the peer loads ORM entities through its session, the caller and"
+        + " the query in two statements; ours has SQLAlchemy compile each statement shape once and"
+        + " asyncpg fetch the rows, validated straight into the response model, the caller and the"
+        + " query in one statement, as the floor's"
         + " (§3 says where each one's CPU goes)"
     )
 
@@ -40,10 +35,10 @@ def section_latency(r: Report, lat: dict[str, Any], hot: dict[str, Any] | None, 
         "no access log of uvicorn's own; our structured JSON log stays on, to a file) on 127.0.0.1; "
         f"load from `wrk` ({'installed' if lat['table'][0]['tool'] == 'wrk' else 'missing: Python client'}), "
         f"{lat['seconds_per_point']:g} s per point, {lat['rounds']} rounds in shuffled server order. "
-        "Floor: bare Starlette route + raw asyncpg pool, same SQL (for the GET the caller and the project "
-        "in one statement, as ours), same JWT check. FastAPI peer: FastAPI + SQLAlchemy AsyncSession, the "
-        "caller's user row then the query (two statements for the GET), same auth work. Pools: 5 "
-        "connections each. "
+        "Floor: bare Starlette route + raw asyncpg pool, same SQL as ours (the caller and the project, "
+        "or the page, in one statement), same JWT check. FastAPI peer: FastAPI + SQLAlchemy "
+        "AsyncSession, the caller's user row then the query (two statements), same auth work. Pools: "
+        "5 connections each. "
         f"Endpoints: `{lat['endpoints']['get']}` and `{lat['endpoints']['list']}` (a full page of 20).",
         "",
     )
