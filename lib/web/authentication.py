@@ -40,11 +40,9 @@ async def authenticate(db: AsyncSession, request: Request, mode: str, *, write: 
         if not secret or not token or not hmac.compare_digest(token.encode(), secret.encode()):
             raise Unauthorized("A valid cron secret is required")
         return None
-    if token is None:
-        if mode == "optional":
-            return None
-        raise Unauthorized()
-    user_id, version = decode_access_token(token)
+    if token is None and mode == "optional":
+        return None
+    user_id, version = bearer_claims(request)
     user = await db.get(User, user_id) if write else await _read_user(db, user_id)
     return _checked(user, version, mode, request)
 
