@@ -124,10 +124,25 @@ def _visible_list(
     if columns is None:
         return None
     conditions = _visible(model, bindparam("owner_id", type_=model.id.type), sees_all=sees_all)
-    for name in fields:
-        column = getattr(model, name)
-        conditions.append(column == bindparam(f"match_{name}", type_=column.type))
+    conditions += _matches(model, fields)
     return newest_first_bound(select(*columns).where(*conditions), model, after_cursor=after_cursor)
+
+
+def _matches(model: Any, fields: tuple[str, ...]) -> list[ColumnElement[bool]]:
+    """Each of `fields` equal to its bind parameter `match_<field>` (`_page_params` gives the values)."""
+    return [
+        getattr(model, name) == bindparam(f"match_{name}", type_=getattr(model, name).type) for name in fields
+    ]
+
+
+def _chosen(query: Any, fields: tuple[str, ...]) -> tuple[str, ...]:
+    """The `fields` this query sets: they pick the statement's shape."""
+    return tuple(name for name in fields if getattr(query, name) is not None)
+
+
+def _page_params(query: Any, chosen: tuple[str, ...]) -> dict[str, Any]:
+    """The values of a page statement's limit, cursor and `match_<field>` parameters for `query`."""
+    return keyset_params(query) | {f"match_{name}": getattr(query, name) for name in chosen}
 
 
 async def visible_page(
@@ -145,14 +160,14 @@ async def visible_page(
     with a statement built once per shape.
     """
     sees_all = admin_sees_all and user.is_admin
-    chosen = tuple(name for name in fields if getattr(query, name) is not None)
+    chosen = _chosen(query, fields)
     statement = _visible_list(model, out, sees_all, chosen, bool(query.cursor))
     if statement is None:
         built = matching(
             select(model).where(*visible(model, user, admin_sees_all=admin_sees_all)), model, query, *fields
         )
         return await page_of(db, built, model, out, query)
-    params = keyset_params(query) | {f"match_{name}": getattr(query, name) for name in chosen}
+    params = _page_params(query, chosen)
     if not sees_all:
         params["owner_id"] = user.id
     return page_from_rows(out, await core_rows(db, statement, params), query.limit)
@@ -184,10 +199,7 @@ class OwnedRead(Generic[OutT]):
 
     def split(self, rows: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """`with_caller`'s rows as the caller's columns (None: no such user) and the row (None: unseen)."""
-        if not rows:
-            return None, None
-        caller, seen = _split(rows[0])
-        return caller, seen
+        return _split(rows[0]) if rows else (None, None)
 
     async def read(self, call: Call[Any, Any]) -> OutT:
         """The row the runner read with the caller, else (no such read) `read_owned`'s; 404 if unseen."""
@@ -222,11 +234,9 @@ class VisibleList(Generic[OutT]):
         """The statement reading the caller and the page `query` asks for, its values; None: no such read."""
         if any(getattr(query, name) for name in self.unless):
             return None
-        chosen = tuple(name for name in self.fields if getattr(query, name) is not None)
+        chosen = _chosen(query, self.fields)
         statement = _page_with_caller(self.model, self.out, self.admin_sees_all, chosen, bool(query.cursor))
-        if statement is None:
-            return None
-        return statement, keyset_params(query) | {f"match_{name}": getattr(query, name) for name in chosen}
+        return None if statement is None else (statement, _page_params(query, chosen))
 
     def split(self, rows: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         """`with_caller`'s rows as the caller's columns (None: no such user) and the page's rows."""
@@ -288,9 +298,7 @@ def _page_with_caller(
     columns = paged_columns(model, out)
     if columns is None:
         return None
-    matches = [
-        getattr(model, name) == bindparam(f"match_{name}", type_=getattr(model, name).type) for name in fields
-    ]
+    matches = _matches(model, fields)
 
     def branch(owner: ColumnElement[bool] | None, gate: Any) -> Select[Any]:
         conditions = [*_visible_if(model, owner), *matches, *([] if gate is None else [gate])]
