@@ -23,6 +23,14 @@ def ago(days: float = 0, hours: float = 0) -> datetime:
     return NOW - timedelta(days=days, hours=hours)
 
 
+def on_day(days: int, fraction: float) -> datetime:
+    """A moment `fraction` of the way through the UTC day `days` ago; today, through the part of it
+    that has passed. Unlike `ago`, it stays on its day whatever the hour the suite runs at."""
+    now = datetime.now(UTC)
+    midnight = datetime.combine(now.date() - timedelta(days=days), datetime.min.time(), UTC)
+    return midnight + (now - midnight if days == 0 else timedelta(days=1)) * fraction
+
+
 @pytest.fixture
 async def dataset(client, alice, bob, admin):  # type: ignore[no-untyped-def]
     """Alice: 3 recent actions + 1 old; Bob: 2 recent (one failed, one error); chat and ideas."""
@@ -272,12 +280,13 @@ async def test_rolled_up_days_give_the_answers_the_rows_give(client, dataset) ->
     assert await answers(client, admin) == live
     assert await rolled_up() == 0  # nothing left to roll: a second run changes nothing
     assert await answers(client, admin) == live
-    today = NOW.date().isoformat()
+    today = datetime.now(UTC).date().isoformat()
     assert all(day < today for _, day in await rolled_days())  # today is always read live
 
 
 async def test_rows_on_both_sides_of_midnight_count_on_their_own_day(client, alice, bob, admin) -> None:
-    midnight = datetime.combine(NOW.date() - timedelta(days=3), datetime.min.time(), UTC)
+    now = datetime.now(UTC)
+    midnight = datetime.combine(now.date() - timedelta(days=3), datetime.min.time(), UTC)
     just_before = midnight - timedelta(microseconds=1)
     async with session() as db:
         await db.execute(
@@ -285,7 +294,7 @@ async def test_rows_on_both_sides_of_midnight_count_on_their_own_day(client, ali
             [
                 {"user_id": alice.id, "action": "login", "status": "failed", "created_at": midnight},
                 {"user_id": bob.id, "action": "login", "status": "failed", "created_at": just_before},
-                {"user_id": bob.id, "action": "login", "status": "failed", "created_at": NOW},
+                {"user_id": bob.id, "action": "login", "status": "failed", "created_at": now},
             ],
         )
         chat = {"session_id": uuid.uuid4(), "message_type": "user", "message": "m"}
@@ -295,11 +304,11 @@ async def test_rows_on_both_sides_of_midnight_count_on_their_own_day(client, ali
                 {**chat, "user_id": alice.id, "created_at": midnight},
                 {**chat, "user_id": bob.id, "created_at": midnight},
                 {**chat, "user_id": bob.id, "created_at": just_before},
-                {**chat, "user_id": bob.id, "created_at": NOW},
+                {**chat, "user_id": bob.id, "created_at": now},
             ],
         )
     today, day, day_before = (
-        NOW.date().isoformat(),
+        now.date().isoformat(),
         midnight.date().isoformat(),
         just_before.date().isoformat(),
     )
@@ -311,7 +320,7 @@ async def test_rows_on_both_sides_of_midnight_count_on_their_own_day(client, ali
     for rolled in (False, True):  # first live, then from the rollups
         if rolled:
             # From the oldest row's day to yesterday, in both tables (no ideas: nothing to roll).
-            assert await rolled_up() == 2 * (NOW.date() - just_before.date()).days
+            assert await rolled_up() == 2 * (now.date() - just_before.date()).days
         assert (await report(client, admin, "chatbot-daily"))["rows"] == expected_daily
         failed = await report(client, admin, "failed-actions", "?days=7")
         assert failed["rows"] == [{"action": "login", "status": "failed", "count": 3}]
@@ -365,7 +374,7 @@ LIVE_RESPONSE_TIMES = text("""
 
 
 async def bot_answers(user_id: int, times_by_day: dict[int, list[int]], intents: tuple) -> None:
-    """Timed bot answers `days` ago (noon-ish), the intents taken in turn (None among them)."""
+    """Timed bot answers on the UTC day `days` ago, the intents taken in turn (None among them)."""
     rows = [
         {
             "user_id": user_id,
@@ -374,7 +383,7 @@ async def bot_answers(user_id: int, times_by_day: dict[int, list[int]], intents:
             "message": "a",
             "intent": intents[index % len(intents)],
             "response_time_ms": ms,
-            "created_at": ago(days, index / 100),
+            "created_at": on_day(days, (index + 1) / 50),
         }
         for days, times in times_by_day.items()
         for index, ms in enumerate(times)
@@ -460,7 +469,7 @@ async def test_active_users_from_rollups_equal_the_rows(client, admin, shape: st
 
     users = [await create_account(f"u{i}@example.com") for i in range(16)]
     rows = [
-        {"user_id": user.id, "action": "login", "status": "success", "created_at": ago(days, i / 10)}
+        {"user_id": user.id, "action": "login", "status": "success", "created_at": on_day(days, (i + 1) / 20)}
         for days in (0, 2, 3, 4, 10)
         for i, user in enumerate(users)
         for _ in range(1 + (9 if shape == "one stands out" and i == 5 else 0))
@@ -487,13 +496,14 @@ async def test_active_users_from_rollups_equal_the_rows(client, admin, shape: st
 def first_day_times(days: int) -> tuple[datetime, datetime, datetime]:
     """For a `days` window: a moment on its first UTC day before `since`, one after it, and one
     today before now (each well inside its stretch, up to an hour from its edge)."""
-    since = datetime.now(UTC) - timedelta(days=days)
+    now = datetime.now(UTC)
+    since = now - timedelta(days=days)
     first_midnight = datetime.combine(since.date(), datetime.min.time(), UTC)
     next_midnight = first_midnight + timedelta(days=1)
-    today_midnight = datetime.combine(NOW.date(), datetime.min.time(), UTC)
+    today_midnight = datetime.combine(now.date(), datetime.min.time(), UTC)
     before = since - min(timedelta(hours=1), (since - first_midnight) / 2)
     after = since + min(timedelta(hours=1), (next_midnight - since) / 2)
-    return before, after, today_midnight + (NOW - today_midnight) / 2
+    return before, after, today_midnight + (now - today_midnight) / 2
 
 
 async def live_active_users(days: int, limit: int) -> list[dict]:
