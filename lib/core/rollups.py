@@ -10,6 +10,7 @@ from datetime import time as clock
 from sqlalchemy import text
 
 from lib.core.db import session
+from lib.models.stats_rollups import ROLLUP_VERSION
 
 # Source table -> its rollup tables, each beside the statement that writes one day's rows of it
 # (:day, [:start, :end)). A day of a source is rolled (stats_rolled_days) in all of them at once.
@@ -119,13 +120,22 @@ async def roll_up(*, deadline: float) -> RollupResult:
 async def roll_day(source: str, day: date) -> None:
     """Replace `day`'s rows of each rollup of `source` with a fresh count and mark the day rolled."""
     start = datetime.combine(day, clock(), UTC)
-    params = {"source": source, "day": day, "start": start, "end": start + timedelta(days=1)}
+    params = {
+        "source": source,
+        "day": day,
+        "start": start,
+        "end": start + timedelta(days=1),
+        "version": ROLLUP_VERSION,
+    }
     async with session() as db:
         await db.execute(text(LOCK), params)
         for table, insert in ROLLUPS[source]:
             await db.execute(text(f"DELETE FROM {table} WHERE day = :day"), params)
             await db.execute(text(insert), params)
         await db.execute(
-            text("INSERT INTO stats_rolled_days (source, day) VALUES (:source, :day) ON CONFLICT DO NOTHING"),
+            text(
+                "INSERT INTO stats_rolled_days (source, day, version) VALUES (:source, :day, :version)"
+                " ON CONFLICT DO NOTHING"
+            ),
             params,
         )

@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from lib.core.db import session
 from lib.models.activity_logs import ActivityLog
 from lib.models.chatbot_history import ChatbotMessage
 from lib.models.idea_generation_history import Idea
-from lib.models.stats_rollups import IdeaDay, StatsRolledDay
+from lib.models.stats_rollups import ROLLUP_VERSION, IdeaDay, StatsRolledDay
 
 NOW = datetime.now(UTC)
 
@@ -359,6 +360,40 @@ async def test_a_change_to_a_rolled_day_is_counted_at_once(client, dataset) -> N
     changed = await answers(client, admin)
     assert await rolled_up() > 0  # the unrolled days again
     assert await answers(client, admin) == changed
+
+
+@pytest.mark.parametrize("version", [None, ROLLUP_VERSION - 1, ROLLUP_VERSION + 1])
+async def test_a_mark_of_another_rollup_version_is_refused_with_its_day(client, dataset, version) -> None:
+    """An older deployment's cron, still running while the new one migrates, rolls a day its way
+    (no activity_user_daily, a mark without a version or with its own): the database refuses the
+    mark, the whole day's roll rolls back, and the reports read that day from the rows."""
+    admin = dataset["admin"]
+    live = await answers(client, admin)
+    day = ago(1).date()
+    start = datetime.combine(day, datetime.min.time(), UTC)
+    old_roll = [
+        text("DELETE FROM activity_daily WHERE day = :day"),
+        text("""INSERT INTO activity_daily (day, status, action, actions)
+                SELECT :day, status, action, count(*) FROM activity_logs
+                WHERE created_at >= :start AND created_at < :end GROUP BY status, action"""),
+        text("INSERT INTO stats_rolled_days (source, day) VALUES ('activity_logs', :day)")
+        if version is None
+        else text(
+            "INSERT INTO stats_rolled_days (source, day, version) VALUES ('activity_logs', :day, :version)"
+        ),
+    ]
+    params = {"day": day, "start": start, "end": start + timedelta(days=1), "version": version}
+    with pytest.raises(IntegrityError, match="version"):
+        async with session() as db:
+            for statement in old_roll:
+                await db.execute(statement, params)
+    assert await rolled_days() == set()
+    async with session() as db:
+        assert (await db.execute(text("SELECT count(*) FROM activity_daily"))).scalar() == 0
+    assert await answers(client, admin) == live
+    assert await rolled_up() > 0  # this code's marks pass
+    assert ("activity_logs", day.isoformat()) in await rolled_days()
+    assert await answers(client, admin) == live
 
 
 # The report as one scan of the rows computed it before the rollups: the reference for every answer.
