@@ -2,20 +2,19 @@
 
 import lib.startup  # noqa: F401  (first: no garbage collection while this function loads)
 
-from sqlalchemy import select
-
 from lib.core import config
 from lib.core.errors import field_error
-from lib.core.pagination import matching, page_of
 from lib.models.files import File
 from lib.rules import files
-from lib.rules.ownership import get_owned
+from lib.rules.ownership import VisibleList, get_owned
 from lib.schemas.common import Page
 from lib.schemas.files import FileCreate, FileDetailOut, FileOut, FileQuery, FileUploadOut, UploadOut
 from lib.web.app import create_app, lambda_handler
 from lib.web.endpoints import Call, delete, get, post
 
 MIB = 1024 * 1024
+# The files the caller may see (their own; an admin: all), narrowed by the query.
+FILES_PAGE = VisibleList(File, FileOut, ("purpose", "entity_id", "user_id"), always=(files.NOT_DELETING,))
 
 
 async def create_file(call: Call[FileCreate, None]) -> FileUploadOut:
@@ -54,9 +53,7 @@ async def complete_file(call: Call[None, None]) -> FileOut:
 
 
 async def list_files(call: Call[None, FileQuery]) -> Page[FileOut]:
-    statement = select(File).where(*files.visible_files(call.me))
-    statement = matching(statement, File, call.query, "purpose", "entity_id", "user_id")
-    return await page_of(call.db, statement, File, FileOut, call.query)
+    return await FILES_PAGE.page(call)
 
 
 async def get_file(call: Call[None, None]) -> FileDetailOut:
@@ -91,7 +88,7 @@ ENDPOINTS = [
         errors=(404, 409, 503),
         summary="Check the stored object and mark the file ready",
     ),
-    get("/api/files", list_files, response=Page[FileOut], summary="List files"),
+    get("/api/files", list_files, reads=FILES_PAGE, response=Page[FileOut], summary="List files"),
     get(
         "/api/files/{id:int}",
         get_file,

@@ -4,13 +4,10 @@ import lib.startup  # noqa: F401  (first: no garbage collection while this funct
 
 from typing import Any
 
-from sqlalchemy import select
-
 from lib.core.errors import Forbidden
-from lib.core.pagination import page_of
 from lib.models.idea_generation_history import Idea
 from lib.models.projects import Project
-from lib.rules.ownership import OwnedRead, get_owned
+from lib.rules.ownership import OwnedRead, VisibleList, get_owned
 from lib.schemas.common import Page
 from lib.schemas.ideas import IdeaGenerateIn, IdeaOut, IdeaQuery, IdeaRefineIn, IdeasOut, IdeaUpdate
 from lib.web.app import create_app, lambda_handler
@@ -18,6 +15,14 @@ from lib.web.endpoints import Call, get, patch, post
 
 # The row a GET of `{id}` answers, read with the caller (one round trip).
 IDEA_BY_ID = OwnedRead(Idea, IdeaOut)
+# Everyone, admins included, lists their own ideas here; admin reports live under /api/admin/stats.
+IDEAS_PAGE = VisibleList(
+    Idea,
+    IdeaOut,
+    ("category",),
+    admin_sees_all=False,
+    filters={"selected": lambda selected: Idea.user_selected == selected},
+)
 
 
 def _unique_interests(interests: list[str]) -> list[str]:
@@ -57,14 +62,7 @@ async def generate_ideas(call: Call[IdeaGenerateIn, None]) -> IdeasOut:
 
 
 async def list_ideas(call: Call[None, IdeaQuery]) -> Page[IdeaOut]:
-    query = call.query
-    # Everyone, admins included, lists their own ideas here; admin reports live under /api/admin/stats.
-    statement = select(Idea).where(Idea.user_id == call.me.id)
-    if query.category:
-        statement = statement.where(Idea.category == query.category)
-    if query.selected is not None:
-        statement = statement.where(Idea.user_selected.is_(query.selected))
-    return await page_of(call.db, statement, Idea, IdeaOut, query)
+    return await IDEAS_PAGE.page(call)
 
 
 async def get_idea(call: Call[None, None]) -> IdeaOut:
@@ -122,7 +120,7 @@ ENDPOINTS = [
         errors=(404, 422, 429),
         summary="Generate project ideas",
     ),
-    get("/api/ideas", list_ideas, response=Page[IdeaOut], summary="List your ideas"),
+    get("/api/ideas", list_ideas, reads=IDEAS_PAGE, response=Page[IdeaOut], summary="List your ideas"),
     get(
         "/api/ideas/{id:int}",
         get_idea,

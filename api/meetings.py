@@ -4,15 +4,12 @@ import lib.startup  # noqa: F401  (first: no garbage collection while this funct
 
 from typing import Any
 
-from sqlalchemy import select
-
 from lib.core.errors import Conflict, field_error
-from lib.core.pagination import matching, page_of
 from lib.models.meetings import Meeting
 from lib.models.projects import Project
 from lib.rules import notices
 from lib.rules.notifications import Notice, insert_notifying
-from lib.rules.ownership import OwnedRead, get_owned, visible
+from lib.rules.ownership import OwnedRead, VisibleList, get_owned
 from lib.rules.status_machines import MEETING
 from lib.rules.transitions import transition
 from lib.schemas.common import Page
@@ -22,6 +19,12 @@ from lib.web.endpoints import Call, get, patch, post
 
 # The row a GET of `{id}` answers, read with the caller (one round trip).
 MEETING_BY_ID = OwnedRead(Meeting, MeetingOut)
+MEETINGS_PAGE = VisibleList(
+    Meeting,
+    MeetingOut,
+    ("status", "user_id"),
+    filters={"from_": lambda at: Meeting.scheduled_at >= at, "to": lambda at: Meeting.scheduled_at <= at},
+)
 
 
 RESCHEDULE_FIELDS = ("scheduled_at", "duration_minutes", "agenda")
@@ -41,14 +44,7 @@ def _check_update_shape(changes: dict[str, Any]) -> None:
 
 
 async def list_meetings(call: Call[None, MeetingQuery]) -> Page[MeetingOut]:
-    query = call.query
-    statement = select(Meeting).where(*visible(Meeting, call.me))
-    statement = matching(statement, Meeting, query, "status", "user_id")
-    if query.from_:
-        statement = statement.where(Meeting.scheduled_at >= query.from_)
-    if query.to:
-        statement = statement.where(Meeting.scheduled_at <= query.to)
-    return await page_of(call.db, statement, Meeting, MeetingOut, query)
+    return await MEETINGS_PAGE.page(call)
 
 
 async def create_meeting(call: Call[MeetingCreate, None]) -> MeetingOut:
@@ -125,6 +121,7 @@ ENDPOINTS = [
     get(
         "/api/meetings",
         list_meetings,
+        reads=MEETINGS_PAGE,
         response=Page[MeetingOut],
         errors=(422,),
         summary="List meetings",

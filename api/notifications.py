@@ -5,8 +5,8 @@ import lib.startup  # noqa: F401  (first: no garbage collection while this funct
 from sqlalchemy import func, select, update
 from starlette.responses import Response
 
-from lib.core.pagination import page_of
 from lib.models.notifications import Notification
+from lib.rules.ownership import VisibleList
 from lib.schemas.common import Page
 from lib.schemas.notifications import (
     MarkedReadOut,
@@ -19,15 +19,17 @@ from lib.web.app import create_app, lambda_handler
 from lib.web.endpoints import Call, get, post
 from lib.web.responses import json_response
 
+# Own rows only, admins included: a notification is addressed to one person.
+NOTIFICATIONS_PAGE = VisibleList(
+    Notification,
+    NotificationOut,
+    admin_sees_all=False,
+    filters={"unread": lambda unread: Notification.read_at.is_(None) == unread},
+)
+
 
 async def list_notifications(call: Call[None, NotificationQuery]) -> Page[NotificationOut]:
-    query = call.query
-    # Own rows only, admins included: a notification is addressed to one person.
-    statement = select(Notification).where(Notification.user_id == call.me.id)
-    if query.unread is not None:
-        unread = Notification.read_at.is_(None)
-        statement = statement.where(unread if query.unread else ~unread)
-    return await page_of(call.db, statement, Notification, NotificationOut, query)
+    return await NOTIFICATIONS_PAGE.page(call)
 
 
 def _etag(count: int) -> str:
@@ -70,6 +72,7 @@ ENDPOINTS = [
     get(
         "/api/notifications",
         list_notifications,
+        reads=NOTIFICATIONS_PAGE,
         response=Page[NotificationOut],
         summary="List my notifications",
     ),

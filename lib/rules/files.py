@@ -16,7 +16,7 @@ from lib.core.errors import Conflict, ServiceUnavailable
 from lib.core.log import get_logger
 from lib.models.files import File
 from lib.models.users import User
-from lib.rules.ownership import not_found, owned, visible
+from lib.rules.ownership import not_found, owned
 from lib.schemas.files import EXTENSIONS
 from lib.storage import objects
 from lib.storage.objects import StorageUnavailable
@@ -56,18 +56,15 @@ def unavailable(error: StorageUnavailable) -> ServiceUnavailable:
 # --- which rows ---------------------------------------------------------------------------------
 
 
-def visible_files(user: User, *, admin_sees_all: bool = True) -> list[ColumnElement[bool]]:
-    """The files `user` may see: their own (an admin: all), never one being deleted."""
-    return [*visible(File, user, admin_sees_all=admin_sees_all), File.status != "deleting"]
+# A file being deleted is gone for everyone: its object is on its way out of storage.
+NOT_DELETING = File.status != "deleting"
 
 
 async def get_file(
     db: AsyncSession, file_id: int, user: User, *, admin_sees_all: bool = True, for_update: bool = False
 ) -> File:
     """File `file_id` if `user` may see it, else 404 (another user's file does not exist for them)."""
-    statement = select(File).where(
-        *owned(File, file_id, user, admin_sees_all=admin_sees_all), File.status != "deleting"
-    )
+    statement = select(File).where(*owned(File, file_id, user, admin_sees_all=admin_sees_all), NOT_DELETING)
     row = await db.scalar(statement.with_for_update() if for_update else statement)
     if row is None:
         raise not_found(File, file_id)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lib.core.errors import NotFound
 from lib.core.pagination import (
     keyset_params,
-    matching,
     newest_first_bound,
     page_from_rows,
     page_of,
@@ -111,66 +110,29 @@ async def read_owned(
     return out.model_validate(rows[0])
 
 
-@cache
-def _visible_list(
-    model: Any, out: type[BaseModel], sees_all: bool, fields: tuple[str, ...], after_cursor: bool
-) -> Select[Any] | None:
-    """`visible_page`'s select for one shape (who asks, which filters, past a cursor?), built once.
-
-    Every value is a bind parameter, so a request builds nothing: the statement, its cache key and
-    its compiled form are the process's (building the select and its key cost more than running it).
-    """
-    columns = paged_columns(model, out)
-    if columns is None:
-        return None
-    conditions = _visible(model, bindparam("owner_id", type_=model.id.type), sees_all=sees_all)
-    conditions += _matches(model, fields)
-    return newest_first_bound(select(*columns).where(*conditions), model, after_cursor=after_cursor)
+# A list filter beyond a column equal to the query's value: its condition, given that value, or
+# the bind parameter standing for it (`match_<field>`) in a statement built once.
+Filter = Callable[[Any], ColumnElement[bool]]
 
 
-def _matches(model: Any, fields: tuple[str, ...]) -> list[ColumnElement[bool]]:
-    """Each of `fields` equal to its bind parameter `match_<field>` (`_page_params` gives the values)."""
-    return [
-        getattr(model, name) == bindparam(f"match_{name}", type_=getattr(model, name).type) for name in fields
-    ]
+def equal_to(column: Any) -> Filter:
+    """The filter of a query field that names a column: that column equal to the value."""
+    return lambda value: column == value
 
 
-def _chosen(query: Any, fields: tuple[str, ...]) -> tuple[str, ...]:
-    """The `fields` this query sets: they pick the statement's shape."""
-    return tuple(name for name in fields if getattr(query, name) is not None)
+def _conditions(filters: Mapping[str, Filter], chosen: tuple[str, ...]) -> list[ColumnElement[bool]]:
+    """Each `chosen` filter on its bind parameter `match_<field>` (`_page_params` gives the values)."""
+    return [filters[name](bindparam(f"match_{name}")) for name in chosen]
+
+
+def _chosen(query: Any, filters: Mapping[str, Filter]) -> tuple[str, ...]:
+    """The filters this query sets: they pick the statement's shape."""
+    return tuple(name for name in filters if getattr(query, name) is not None)
 
 
 def _page_params(query: Any, chosen: tuple[str, ...]) -> dict[str, Any]:
     """The values of a page statement's limit, cursor and `match_<field>` parameters for `query`."""
     return keyset_params(query) | {f"match_{name}": getattr(query, name) for name in chosen}
-
-
-async def visible_page(
-    db: AsyncSession,
-    model: Any,
-    out: type[OutT],
-    user: User,
-    query: Any,
-    *fields: str,
-    admin_sees_all: bool = True,
-) -> Page[OutT]:
-    """One page of the `model` rows `user` may see, narrowed to each of `fields` the query sets.
-
-    The same page as `page_of(select(model).where(*visible(...)), ...)` with `matching(...)`, read
-    with a statement built once per shape.
-    """
-    sees_all = admin_sees_all and user.is_admin
-    chosen = _chosen(query, fields)
-    statement = _visible_list(model, out, sees_all, chosen, bool(query.cursor))
-    if statement is None:
-        built = matching(
-            select(model).where(*visible(model, user, admin_sees_all=admin_sees_all)), model, query, *fields
-        )
-        return await page_of(db, built, model, out, query)
-    params = _page_params(query, chosen)
-    if not sees_all:
-        params["owner_id"] = user.id
-    return page_from_rows(out, await core_rows(db, statement, params), query.limit)
 
 
 # A read with its caller selects the caller's user columns and, beside them, the route's rows as
@@ -213,15 +175,21 @@ class OwnedRead(Generic[OutT]):
         return self.out.model_validate(call.preread)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class VisibleList(Generic[OutT]):
-    """A list route's page (`visible_page`'s, narrowed to `fields`), fetched with the caller.
+    """A list route's page of the `model` rows the caller may see, narrowed by the query.
+
+    Who sees what: a user their own rows, an admin everyone's when `admin_sees_all` (soft-deleted
+    rows never, nor any `always` excludes). The query narrows it: each of `fields` equal to its
+    column, each of `filters` by its own condition.
 
     Declared on the route (`get(..., reads=...)`): one statement looks up the caller and reads the
     page, so a list costs one round trip. Who sees what is decided in SQL from the caller's row:
-    a user's own rows, or, for an admin when `admin_sees_all`, everyone's; each of the two is its
-    own branch behind a one-time filter on `users.is_admin`, so only the caller's runs, on its own
-    index. A query that sets one of `unless` (the full-text search) is read by the handler instead.
+    each of the two is its own branch behind a one-time filter on `users.is_admin`, so only the
+    caller's runs, on its own index. A query that sets one of `unless` (the full-text search) is
+    read by the handler instead. Every statement is built once per shape (which filters are set,
+    past a cursor or not) and every value is a bind parameter, so a request builds nothing: the
+    statement, its cache key and its compiled form are the process's.
     """
 
     model: Any
@@ -229,13 +197,24 @@ class VisibleList(Generic[OutT]):
     fields: tuple[str, ...] = ()
     admin_sees_all: bool = True
     unless: tuple[str, ...] = ()
+    filters: Mapping[str, Filter] = field(default_factory=dict)
+    always: tuple[ColumnElement[bool], ...] = ()
+    # Every filter the query may set, by field: `fields` (equal to their column), then `filters`.
+    narrowing: dict[str, Filter] = field(init=False, repr=False)
+    _statements: dict[tuple[Any, ...], Select[Any] | None] = field(
+        default_factory=dict, init=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        equal = {name: equal_to(getattr(self.model, name)) for name in self.fields}
+        object.__setattr__(self, "narrowing", equal | dict(self.filters))
 
     def with_caller(self, params: dict[str, Any], query: Any) -> tuple[Select[Any], dict[str, Any]] | None:
         """The statement reading the caller and the page `query` asks for, its values; None: no such read."""
         if any(getattr(query, name) for name in self.unless):
             return None
-        chosen = _chosen(query, self.fields)
-        statement = _page_with_caller(self.model, self.out, self.admin_sees_all, chosen, bool(query.cursor))
+        chosen = _chosen(query, self.narrowing)
+        statement = self._statement("with caller", chosen, bool(query.cursor))
         return None if statement is None else (statement, _page_params(query, chosen))
 
     def split(self, rows: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
@@ -249,18 +228,60 @@ class VisibleList(Generic[OutT]):
         return caller, page
 
     async def page(self, call: Call[Any, Any]) -> Page[OutT]:
-        """The page the runner read with the caller, else (no such read) `visible_page`'s."""
+        """The page the runner read with the caller, else (no such read) `own_page`'s."""
         if not call.preread_done:
-            return await visible_page(
-                call.db,
-                self.model,
-                self.out,
-                call.me,
-                call.query,
-                *self.fields,
-                admin_sees_all=self.admin_sees_all,
-            )
+            return await self.own_page(call.db, call.me, call.query)
         return page_from_rows(self.out, call.preread, call.query.limit)
+
+    async def own_page(self, db: AsyncSession, user: User, query: Any) -> Page[OutT]:
+        """The page of `user` (already looked up) for `query`: the same page `with_caller` reads."""
+        sees_all = self.admin_sees_all and user.is_admin
+        chosen = _chosen(query, self.narrowing)
+        statement = self._statement("admin" if sees_all else "user", chosen, bool(query.cursor))
+        if statement is None:  # `out` is not columns of a page: ORM objects, narrowed by value
+            conditions = [*visible(self.model, user, admin_sees_all=self.admin_sees_all), *self.always]
+            conditions += [self.narrowing[name](getattr(query, name)) for name in chosen]
+            return await page_of(db, select(self.model).where(*conditions), self.model, self.out, query)
+        params = _page_params(query, chosen)
+        if not sees_all:
+            params["owner_id"] = user.id
+        return page_from_rows(self.out, await core_rows(db, statement, params), query.limit)
+
+    def _statement(self, reader: str, chosen: tuple[str, ...], after_cursor: bool) -> Select[Any] | None:
+        """The statement for one shape, built on its first use (None: `out` is not a page's columns)."""
+        key = (reader, chosen, after_cursor)
+        if key not in self._statements:
+            self._statements[key] = self._build(reader, chosen, after_cursor)
+        return self._statements[key]
+
+    def _build(self, reader: str, chosen: tuple[str, ...], after_cursor: bool) -> Select[Any] | None:
+        columns = paged_columns(self.model, self.out)
+        if columns is None:
+            return None
+        model = self.model
+        narrowed = [*self.always, *_conditions(self.narrowing, chosen)]
+
+        def branch(owner: ColumnElement[bool] | None, gate: Any = None) -> Select[Any]:
+            conditions = [*_visible_if(model, owner), *narrowed, *([] if gate is None else [gate])]
+            return newest_first_bound(select(*columns).where(*conditions), model, after_cursor=after_cursor)
+
+        if reader == "admin":
+            return branch(None)
+        if reader == "user":
+            return branch(model.user_id == bindparam("owner_id", type_=model.id.type))
+        # The caller's id as the bound value, not `users.id`: the same number (the outer row is that
+        # user's), but a value the planner can estimate, so it picks the owner's own index for a
+        # user with many rows (through the join it would plan for an average user: one of 3 rows).
+        mine = model.user_id == bindparam("user_id", type_=model.user_id.type)
+        if self.admin_sees_all:
+            # Two branches, each behind a one-time filter on the caller's row: only one of them runs.
+            pages: Any = union_all(branch(mine, not_(User.is_admin)), branch(None, User.is_admin))
+        else:
+            pages = branch(mine)
+        page = pages.subquery("page").lateral("page")
+        labelled = [page.c[name].label(ROW_PREFIX + name) for name in self.out.model_fields]
+        statement = _with_caller(page.c.id, labelled, page, true())
+        return statement.order_by(page.c.created_at.desc(), page.c.id.desc())
 
 
 def _with_caller(
@@ -288,35 +309,6 @@ def _row_with_caller(model: Any, out: type[BaseModel], admin_sees_all: bool) -> 
         _base(column).label(ROW_PREFIX + name) for name, column in zip(out.model_fields, columns, strict=True)
     ]
     return _with_caller(model.id, labelled, model, and_(model.id == bindparam("row_id"), *seen))
-
-
-@cache
-def _page_with_caller(
-    model: Any, out: type[BaseModel], admin_sees_all: bool, fields: tuple[str, ...], after_cursor: bool
-) -> Select[Any] | None:
-    """`VisibleList`'s statement for one shape (which filters, past a cursor?), built once."""
-    columns = paged_columns(model, out)
-    if columns is None:
-        return None
-    matches = _matches(model, fields)
-
-    def branch(owner: ColumnElement[bool] | None, gate: Any) -> Select[Any]:
-        conditions = [*_visible_if(model, owner), *matches, *([] if gate is None else [gate])]
-        return newest_first_bound(select(*columns).where(*conditions), model, after_cursor=after_cursor)
-
-    # The caller's id as the bound value, not `users.id`: the same number (the outer row is that
-    # user's), but a value the planner can estimate, so it picks the owner's own index for a user
-    # with many rows (through the join it would plan for an average user: one of 3 rows).
-    mine = model.user_id == bindparam("user_id", type_=model.user_id.type)
-    if admin_sees_all:
-        # Two branches, each behind a one-time filter on the caller's row: only one of them runs.
-        pages: Any = union_all(branch(mine, not_(User.is_admin)), branch(None, User.is_admin))
-    else:
-        pages = branch(mine, None)
-    page = pages.subquery("page").lateral("page")
-    labelled = [page.c[name].label(ROW_PREFIX + name) for name in out.model_fields]
-    statement = _with_caller(page.c.id, labelled, page, true())
-    return statement.order_by(page.c.created_at.desc(), page.c.id.desc())
 
 
 def _base(column: ColumnElement[Any]) -> ColumnElement[Any]:

@@ -21,6 +21,7 @@ from lib.models import (
     File,
     Idea,
     Meeting,
+    Notification,
     Order,
     Plan,
     Project,
@@ -253,6 +254,9 @@ async def world(client):  # type: ignore[no-untyped-def]
             ),
             "admin_request": AdminRequest(user_id=owner.id, request_type="billing", message="Help"),
             "idea": Idea(user_id=owner.id, title="I", description="D", category="ml", source="builtin"),
+            "notification": Notification(
+                user_id=owner.id, kind="order_status", title="T", body="B", entity_type="order", entity_id=1
+            ),
         }
         db.add_all(rows.values())
         db.add(ChatbotMessage(user_id=owner.id, session_id=session_id, message_type="user", message="hi"))
@@ -403,20 +407,33 @@ async def _add_copies(model: Any, row_id: int, owners: list[int]) -> None:
         for c in model.__table__.columns
         if not c.primary_key and c.computed is None and c.key not in ("user_id", "created_at", "updated_at")
     ]
-    for owner_id in owners:
+    unique = {c.key for c in model.__table__.columns if c.unique} | {
+        column.key
+        for constraint in model.__table__.constraints
+        if type(constraint).__name__ == "UniqueConstraint" and len(constraint.columns) == 1
+        for column in constraint.columns
+    }
+    for number, owner_id in enumerate(owners):
         async with session() as db:
             original = await db.get(model, row_id)
-            db.add(model(**{key: getattr(original, key) for key in columns}, user_id=owner_id))
+            values = {key: getattr(original, key) for key in columns}
+            values |= {key: f"{values[key]}-copy{number}" for key in unique}  # e.g. a file's storage key
+            db.add(model(**values, user_id=owner_id))
+
+
+# For a list whose filters are none of its columns: a value of the filter the owner's row passes.
+PASSING_FILTERS: dict[str, Callable[[Any], str]] = {
+    "GET /api/notifications": lambda row: str(row.read_at is None).lower(),
+}
 
 
 @pytest.mark.parametrize("route", sorted(_reads_with_caller("VisibleList")))
 async def test_a_page_read_with_its_caller_is_the_page_the_caller_may_see(
     client: httpx.AsyncClient, world: dict[str, Any], route: str
 ) -> None:
-    from sqlalchemy import select, update
+    from sqlalchemy import func, select, update
 
     from lib.models.users import User
-    from lib.rules.ownership import visible_page
 
     reads = _reads_with_caller("VisibleList")[route].reads
     endpoint = _reads_with_caller("VisibleList")[route]
@@ -427,24 +444,30 @@ async def test_a_page_read_with_its_caller_is_the_page_the_caller_may_see(
         other_id = await db.scalar(select(User.id).where(User.email == "other@example.com"))
         admin_id = await db.scalar(select(User.id).where(User.email == "admin@example.com"))
         row_id = await db.scalar(select(reads.model.id).where(reads.model.user_id == owner_id))
-        first_field = reads.fields[0]
-        value = getattr(await db.get(reads.model, row_id), first_field)
+        # A filter the owner's row passes: its first field's value, or the first other filter's
+        # (a notification unread, an idea not selected, a meeting from its own time).
+        row = await db.get(reads.model, row_id)
+        if reads.fields:
+            narrowed = {reads.fields[0]: str(getattr(row, reads.fields[0]))}
+        else:
+            narrowed = {next(iter(reads.filters)): PASSING_FILTERS[route](row)}
+        admins_own = await db.scalar(
+            select(func.count()).select_from(reads.model).where(reads.model.user_id == admin_id)
+        )
     await _add_copies(reads.model, row_id, [owner_id, owner_id, other_id])
 
     async def expected(user_id: int, query: dict[str, str]) -> Any:
-        """The same page as the handler's own read (`visible_page`) for this caller and query."""
+        """The same page as the handler's own read (`own_page`) for this caller and query."""
         async with session() as db:
             user = await db.get(User, user_id)
-            parsed = endpoint.query.model_validate(query)
-            page = await visible_page(
-                db, reads.model, reads.out, user, parsed, *reads.fields, admin_sees_all=reads.admin_sees_all
-            )
+            page = await reads.own_page(db, user, endpoint.query.model_validate(query))
             return page.model_dump(mode="json")
 
-    # The owner sees their 3 rows, the other user their 1, the admin all 4 (page after page).
-    visible = {"owner": 3, "other": 1, "admin": 4}
+    # The owner sees their 3 rows, the other user their 1, the admin all 4 (or only their own),
+    # page after page.
+    visible = {"owner": 3, "other": 1, "admin": 4 if reads.admin_sees_all else admins_own}
     for actor, user_id in (("owner", owner_id), ("other", other_id), ("admin", admin_id)):
-        for query in ({}, {"limit": "2"}, {first_field: str(value), "limit": "2"}):
+        for query in ({}, {"limit": "2"}, {**narrowed, "limit": "2"}):
             seen: list[int] = []
             while True:
                 response = await client.get(path, params=query, headers=world["tokens"][actor])

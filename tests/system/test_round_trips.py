@@ -122,6 +122,24 @@ async def test_round_trips_per_request(counted_server, client) -> None:
     assert not any(s.strip().upper().startswith("BEGIN") for s in write_sql), write_sql
 
 
+async def test_every_list_read_with_its_caller_costs_one_round_trip(counted_server, client) -> None:
+    """Each list route that declares `reads=VisibleList(...)`, as a student and as an admin."""
+    from api.openapi import all_endpoints
+    from lib.rules.ownership import VisibleList
+
+    base, proxy = counted_server
+    paths = sorted(e.path for e in all_endpoints() if isinstance(e.reads, VisibleList))
+    assert {"/api/meetings", "/api/notifications", "/api/ideas", "/api/files", "/api/orders"} <= set(paths)
+    student = await create_account("lists@example.com", "Lists")
+    admin = await create_account("lists-admin@example.com", "Admin", admin=True)
+    for who in (student, admin):
+        with httpx.Client(base_url=base, headers=who.headers, timeout=10) as http:
+            trips = {
+                path: measure(proxy, lambda path=path: http.get(path, params={"limit": 5})) for path in paths
+            }
+        assert {path: count for path, (count, _) in trips.items()} == dict.fromkeys(paths, 1), trips
+
+
 async def test_round_trips_through_neons_kind_of_pooler_equal_direct(counted_prepared_server, client) -> None:
     base, proxy = counted_prepared_server
     user = await create_account("prepared@example.com", "Prepared")
