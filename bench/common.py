@@ -24,8 +24,12 @@ RESULTS = BENCH / "results"
 LOGS = RESULTS / "logs"
 PG_DIR = ROOT / ".data" / "bench-pg"
 
-# A data set older than this is regenerated: reports and archival count days back from now().
-MAX_DATA_AGE_DAYS = 2.0
+
+# A data set generated on an earlier UTC day is regenerated: reports and archival count days back
+# from now(), and today would hold no rows (bench/datagen puts a whole day's rows into today).
+def generated_today(epoch: float) -> bool:
+    return int(epoch // 86_400) == int(time.time() // 86_400)
+
 
 # Fixed, bench-only secrets: every process of a run signs and checks tokens with the same key.
 SECRET_KEY = "bench-only-secret-key-never-used-in-production-0123456789"

@@ -13,13 +13,13 @@ import warnings
 from typing import Any
 
 from bench.common import (
-    MAX_DATA_AGE_DAYS,
     PG_DIR,
     PYTHON,
     ROOT,
     app_env,
     db_name,
     fetch_meta,
+    generated_today,
     log_path,
     machine,
     progress,
@@ -89,10 +89,12 @@ def prepare_dataset(
     dataset = asyncio.run(fetch_meta(url)).get("dataset")
     stale = dataset is None or dataset.get("scale") != factor
     if dataset and not stale:
-        age_days = (time.time() - float(dataset["generated_epoch"])) / 86_400
-        stale = age_days > MAX_DATA_AGE_DAYS
+        stale = not generated_today(float(dataset["generated_epoch"]))
         if stale:
-            progress(f"data set is {age_days:.1f} days old: regenerating (reports count days back from now)")
+            progress(
+                f"data set generated {dataset['generated_at'][:16]} UTC, on an earlier day: regenerating "
+                "(reports count days back from now, and today is to hold a whole day's rows)"
+            )
     if regenerate or stale:
         ensure_database(base, name, fresh=True)
     migrate = subprocess.run(

@@ -54,9 +54,20 @@ class Gen:
         return self.r.choices(self.categories, cum_weights=self.category_cum, k=k)
 
     def times(self, k: int, days_back: float, days_min: float = 0.0) -> list[float]:
-        """k sorted epoch seconds spread uniformly between now-days_back and now-days_min."""
+        """k sorted epoch seconds spread uniformly between now-days_back and now-days_min (the last
+        24 hours' moved into today: `whole_today`)."""
         low, high = self.now - days_back * DAY, self.now - days_min * DAY
-        return sorted(self.r.uniform(low, high) for _ in range(k))
+        return sorted(self.whole_today(self.r.uniform(low, high)) for _ in range(k))
+
+    def whole_today(self, epoch: float) -> float:
+        """`epoch`, or if in the last 24 hours, the same fraction of the part of today (UTC) that has
+        passed: today holds a whole day's rows whatever the hour the data set is generated at. The
+        reports read today from the rows (the cron rolls only complete days), so their cost would
+        otherwise follow the clock. Order is kept; yesterday gives up the hours moved."""
+        if epoch <= self.now - DAY:
+            return epoch
+        midnight = self.now - self.now % DAY  # epoch seconds have no leap seconds: UTC midnight
+        return midnight + (epoch - (self.now - DAY)) * (self.now - midnight) / DAY
 
     def title(self) -> tuple[str, str]:
         r = self.r

@@ -73,7 +73,7 @@ def gen_chatbot(g: Gen) -> Iterator[list[tuple[Any, ...]]]:
         for turn in range(r.randint(1, 6)):
             intent = r.choices(intents, cum_weights=intent_cum)[0]
             topic = r.choice(TOPICS)
-            at = min(start + turn * 45.0, g.now - 1)
+            at = g.whole_today(min(start + turn * 45.0, g.now - 1))
             provider = r.random() < 0.4
             messages.append(
                 (at, user, session, "user", r.choice(questions).format(t=topic), intent, None, None, None)

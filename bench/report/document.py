@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import MAX_DATA_AGE_DAYS, RESULTS, ROOT, quick, read_result
+from bench.common import RESULTS, ROOT, quick, read_result
 from bench.report.activity import section_activity
 from bench.report.archival import section_archival
 from bench.report.coldstart import section_coldstart
@@ -80,7 +80,7 @@ def write_report() -> Path:
         "- `make bench`: creates `bench/.venv` (`requirements.txt` + `bench/requirements.txt` only), "
         "starts its own embedded PostgreSQL under `.data/bench-pg`, migrates, generates the data set "
         "once (skipped while "
-        f"one of the same scale, younger than {MAX_DATA_AGE_DAYS:g} days, exists), installs `wrk` with "
+        "one of the same scale, generated the same UTC day, exists), installs `wrk` with "
         "apt-get when missing, runs the seven measurements (`bench/coldstart.py`, `roundtrips.py`, "
         "`latency.py` + `hotspots.py`, `indexes.py`, `scaling.py`, `activity_overhead.py`, `archival.py`), "
         "then writes this file. Everything listens on 127.0.0.1 only; every load point is bounded (≤10 s).",

@@ -29,13 +29,13 @@ def fallback_text(measured: list[dict[str, Any]]) -> str:
 # beside the miss while it is one.
 OVER_5MS_WHY = {
     "stats: active-users": (
-        "today's rows (about 7,000 at 16:09 UTC, when the data set was generated; more later in the "
-        "day) are grouped by user at report time, since the daily cron rolls only complete days: the "
-        "range scan alone takes about 3 ms and grouping its 4,500 users brings it to about 6 ms on "
-        "this machine; the rolled days' lists (0.6 ms) and the 45 candidates counted in full (2 ms) "
-        "come on top. Today's counts kept at write time (an upsert into activity_user_daily with each "
-        "activity row) measured 1.9 ms for the same answer, but would add a locked counter row and an "
-        "index update to every request's activity insert to speed up one admin report: not taken"
+        "today's rows (a whole day's, about 11,000: the data set puts them there whatever the hour) "
+        "are grouped by user at report time, since the daily cron rolls only complete days: the "
+        "range scan and the grouping of some 5,000 users take most of it; the rolled days' lists "
+        "and the candidates counted in full come on top. Today's counts kept at write time (an "
+        "upsert into activity_user_daily with each activity row) measured 1.9 ms for the same "
+        "answer, but would add a locked counter row and an index update to every request's "
+        "activity insert to speed up one admin report: not taken"
     ),
     "stats: chatbot-response-times": (
         "the exact 95th percentile: each rolled day's largest times per intent (about 10 per day and "

@@ -67,7 +67,10 @@ def section_setup(r: Report, run: dict[str, Any]) -> None:
         f"projects, {num(d['power_rows']['activity_logs'])} activity rows, "
         f"{num(d['power_rows']['chatbot_history'])} chatbot messages, "
         f"{num(d['power_rows']['idea_generation_history'])} ideas; "
-        f"{num(d['activity_older_than_90_days'])} activity rows are older than 90 days.",
+        f"{num(d['activity_older_than_90_days'])} activity rows are older than 90 days. Today (UTC) "
+        "holds a whole day's rows whatever the hour: the last 24 hours' draws, moved into the part "
+        "of today that had passed (the reports read today from the rows, the cron rolls only "
+        "complete days).",
         "",
     )
     sizes = d.get("table_bytes", {})
