@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Label, Select, and_, bindparam, not_, or_, select, true, union_all
@@ -135,6 +135,11 @@ def _page_params(query: Any, chosen: tuple[str, ...]) -> dict[str, Any]:
     return keyset_params(query) | {f"match_{name}": getattr(query, name) for name in chosen}
 
 
+# Who a list statement is for: a user already looked up, an admin (everyone's rows), or a caller it
+# looks up itself (`VisibleList.with_caller`).
+Reader = Literal["user", "admin", "with caller"]
+
+
 # A read with its caller selects the caller's user columns and, beside them, the route's rows as
 # `row_<field>` (NULL in the one row a LEFT JOIN gives when there is none to see).
 ROW_PREFIX = "row_"
@@ -247,14 +252,14 @@ class VisibleList(Generic[OutT]):
             params["owner_id"] = user.id
         return page_from_rows(self.out, await core_rows(db, statement, params), query.limit)
 
-    def _statement(self, reader: str, chosen: tuple[str, ...], after_cursor: bool) -> Select[Any] | None:
+    def _statement(self, reader: Reader, chosen: tuple[str, ...], after_cursor: bool) -> Select[Any] | None:
         """The statement for one shape, built on its first use (None: `out` is not a page's columns)."""
         key = (reader, chosen, after_cursor)
         if key not in self._statements:
             self._statements[key] = self._build(reader, chosen, after_cursor)
         return self._statements[key]
 
-    def _build(self, reader: str, chosen: tuple[str, ...], after_cursor: bool) -> Select[Any] | None:
+    def _build(self, reader: Reader, chosen: tuple[str, ...], after_cursor: bool) -> Select[Any] | None:
         columns = paged_columns(self.model, self.out)
         if columns is None:
             return None
