@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from devkit.dispatcher import Dispatcher
-from devkit.processes import ROOT
+from devkit.processes import ROOT, exit_on_sigterm
 from lib.core.config import LOCAL_FLAG
 
 DEV_ADMIN = {"ADMIN_EMAIL": "admin@launchpad.local", "ADMIN_PASSWORD": "launchpad-admin"}
@@ -84,6 +84,7 @@ def main() -> int:
     parser.add_argument("--smtp-port", type=int, default=1025, help="the local SMTP server's port")
     parser.add_argument("--s3-port", type=int, default=4569, help="the local S3 server's port")
     args = parser.parse_args()
+    exit_on_sigterm()  # a `kill` (or a test's terminate) stops the servers below too
 
     env = dict(os.environ, **LOCAL)
     for name, value in DEV_ADMIN.items():

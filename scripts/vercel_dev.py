@@ -14,7 +14,7 @@ import os
 import sys
 import time
 
-from devkit.processes import ROOT
+from devkit.processes import ROOT, exit_on_sigterm
 from devkit.vercel_dev import VercelDev, function_env
 from scripts.dev import DEV_ADMIN, LOCAL, prepare_database, start_storage
 
@@ -23,6 +23,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     args = parser.parse_args()
+    exit_on_sigterm()  # a `kill` stops vercel dev and the servers below too
     env = dict(os.environ, **LOCAL)
     for name, value in DEV_ADMIN.items():
         env.setdefault(name, value)
