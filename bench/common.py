@@ -105,6 +105,24 @@ def use_app_env(database_url: str, **extra: str) -> None:
     os.environ.update(app_env(database_url, **extra))
 
 
+async def roll_up_reports() -> dict[str, Any]:
+    """What production's archive cron does daily: roll up every complete day not rolled yet (call
+    `use_app_env` first)."""
+    import time
+
+    from lib.core.db import dispose_engine
+    from lib.core.rollups import roll_up
+
+    started = time.monotonic()
+    result = await roll_up(deadline=started + 600)
+    await dispose_engine()
+    return {
+        "rolled_days": result.rolled,
+        "pending_days": result.pending,
+        "seconds": time.monotonic() - started,
+    }
+
+
 def token_for(user_id: int, minutes: int = 1440) -> str:
     """A valid access token for `user_id`, signed as lib.core.tokens signs them (pyjwt, HS256)."""
     import jwt

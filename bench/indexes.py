@@ -17,6 +17,7 @@ from bench.common import (
     meta,
     progress,
     reps,
+    roll_up_reports,
     token_for,
     use_app_env,
     write_result,
@@ -389,23 +390,6 @@ async def before(
         # The same rows (as column -> value), in the same order, from the old shape and the new one.
         "same_rows": old_rows == new_rows,
         "before_rows": len(old_rows),
-    }
-
-
-async def roll_up_reports() -> dict[str, Any]:
-    """What production's archive cron does daily: roll up every complete day not rolled yet."""
-    import time
-
-    from lib.core.db import dispose_engine
-    from lib.core.rollups import roll_up
-
-    started = time.monotonic()
-    result = await roll_up(deadline=started + 600)
-    await dispose_engine()
-    return {
-        "rolled_days": result.rolled,
-        "pending_days": result.pending,
-        "seconds": time.monotonic() - started,
     }
 
 

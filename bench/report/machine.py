@@ -46,7 +46,8 @@ def section_setup(r: Report, run: dict[str, Any]) -> None:
         f"which {num(run['setup_seconds'], 1)} s migration and "
         + (
             f"generating the data set ({num(d.get('seconds'), 0)} s of it: COPY "
-            f"{num(d.get('load_seconds'), 0)} s, then indexes and VACUUM ANALYZE)"
+            f"{num(d.get('load_seconds'), 0)} s, then indexes, VACUUM ANALYZE and the cron's roll-up of "
+            f"every complete day, {num(d.get('rollup_seconds'), 0)} s)"
             if run.get("generated", run["setup_seconds"] >= d.get("seconds", 1e9))
             else f"checking the data set (generated earlier in {num(d.get('seconds'), 0)} s)"
         )
