@@ -38,7 +38,8 @@ def section_activity(r: Report, act: dict[str, Any], command: str) -> None:
             f"{async_commit['without_activity_ms']} ms without, ratio {spread(async_commit['ratio'], 3)}: "
             "the second commit's flush accounts for "
             f"{act['overhead_ms'] - async_commit['overhead_ms']:.2f} ms of the {act['overhead_ms']} ms; the "
-            "rest is the second session, its pool checkout and the ORM/Core INSERT path (§3, pieces).",
+            "rest is the second session's round trip, its pool checkout and the INSERT's own Python "
+            "(§3, pieces).",
             "",
         )
     ok, detail = at_most(act["ratio"]["median"], GOALS["activity_overhead"])
