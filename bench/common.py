@@ -108,8 +108,6 @@ def use_app_env(database_url: str, **extra: str) -> None:
 async def roll_up_reports() -> dict[str, Any]:
     """What production's archive cron does daily: roll up every complete day not rolled yet (call
     `use_app_env` first)."""
-    import time
-
     from lib.core.db import dispose_engine
     from lib.core.rollups import roll_up
 
